@@ -1,0 +1,80 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// One settings list for every Swift target: Swift 6 mode with the upcoming features the house style asks for.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+/// Hot numeric modules are optimised even in debug builds, so `swift test` trains models at a usable speed.
+let hotSettings: [SwiftSetting] = swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
+let package = Package(
+    name: "SeqTwins",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "seqtwins", targets: ["seqtwins"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        // C shims: one modulemap and one header each, found through pkg-config.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Pure logic: no database, no file-system side effects.
+        .target(
+            name: "Tensors",
+            dependencies: ["COpenBLAS", .product(name: "Numerics", package: "swift-numerics")],
+            swiftSettings: hotSettings
+        ),
+        .target(name: "NeuralNet", dependencies: ["Tensors"], swiftSettings: hotSettings),
+        .target(name: "Sequences", swiftSettings: hotSettings),
+        .target(name: "Learning", dependencies: ["NeuralNet", "Sequences"], swiftSettings: hotSettings),
+
+        // Database.
+        .target(
+            name: "Postgres",
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "JobQueue",
+            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Experiments",
+            dependencies: ["JobQueue", "Postgres", "Learning", "Sequences", "NeuralNet", "Tensors",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // The command line, thin.
+        .executableTarget(
+            name: "seqtwins",
+            dependencies: ["Experiments", "JobQueue", "Postgres",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // Benchmarks: separate executables that print figures.
+        .executableTarget(name: "bench-queue", dependencies: ["JobQueue", "Postgres"], swiftSettings: swiftSettings),
+        .executableTarget(name: "bench-train", dependencies: ["NeuralNet", "Tensors"], swiftSettings: hotSettings),
+        .executableTarget(name: "bench-data", dependencies: ["Sequences"], swiftSettings: hotSettings),
+
+        // Test support: the throwaway Postgres fixture shared by every database test suite.
+        .target(name: "SeqTwinsTestSupport", dependencies: ["Postgres"], swiftSettings: swiftSettings),
+
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: swiftSettings),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Tensors"], swiftSettings: swiftSettings),
+        .testTarget(name: "SequencesTests", dependencies: ["Sequences"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+    ]
+)

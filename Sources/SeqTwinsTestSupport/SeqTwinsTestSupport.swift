@@ -1,0 +1,1 @@
+// SeqTwinsTestSupport module.
