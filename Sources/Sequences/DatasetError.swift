@@ -1,0 +1,47 @@
+/// A problem with a dataset's files or with a request made of a dataset.
+///
+/// Reader errors name the file, the 1-based line and column (byte offset in the line), the field and what was
+/// expected, e.g. `ratings.dat:3:9: field 'Rating': expected an integer from 1 to 5, found "x"`.
+public struct DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The file's path (or name) as given to the reader.
+    public var file: String
+    /// 1-based line number, when the problem is on one line.
+    public var line: Int?
+    /// 1-based byte column within the line, when known.
+    public var column: Int?
+    /// The field's name, when the problem is in one field.
+    public var field: String?
+    /// What was expected and what was found.
+    public var message: String
+
+    /// A new error; see the properties.
+    public init(file: String, line: Int? = nil, column: Int? = nil, field: String? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.field = field
+        self.message = message
+    }
+
+    /// `file:line:column: field 'name': message`.
+    public var description: String {
+        var text = file
+        if let line { text += ":\(line)" }
+        if let column { text += ":\(column)" }
+        text += ": "
+        if let field { text += "field '\(field)': " }
+        return text + message
+    }
+}
+
+/// A request a prepared dataset cannot serve (for example a task its metadata does not support).
+public struct DatasetRequestError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What was asked for and why it cannot be served.
+    public var message: String
+
+    /// A new error with its message.
+    public init(_ message: String) { self.message = message }
+
+    /// The message.
+    public var description: String { message }
+}

@@ -1,1 +1,0 @@
-// Sequences module.
