@@ -1,0 +1,121 @@
+extension LogisticRegression {
+    /// The L2 grid of the linear-probe protocol: `{1e-4, 1e-3, 1e-2, 1e-1, 1}`.
+    public static let defaultL2Grid: [Double] = [1e-4, 1e-3, 1e-2, 1e-1, 1]
+    /// The L2 strength used when there are too few validation labels to choose: `1e-2`.
+    public static let defaultL2: Double = 1e-2
+    /// The fewest validation labels with which the L2 strength is chosen on validation: 20.
+    public static let minimumValidationLabels = 20
+
+    /// How a probe's L2 strength was chosen.
+    public struct L2Selection: Sendable, Equatable, Codable {
+        /// The chosen strength.
+        public var l2: Double
+        /// The validation score per grid entry (accuracy, or macro ROC-AUC for multi-label), in grid order;
+        /// empty when the default was used.
+        public var validationScores: [Double]
+        /// Whether the strength was chosen on validation (false: too few validation labels, default used).
+        public var chosenOnValidation: Bool
+    }
+
+    /// Picks the entry of `grid` with the best score (ties to the larger L2, the simpler model), or `fallback`
+    /// when `validationCount < minimum` or the grid is empty.
+    static func selectL2(
+        grid: [Double], validationCount: Int, minimum: Int, fallback: Double, score: (Double) -> Double
+    ) -> L2Selection {
+        guard validationCount >= minimum, !grid.isEmpty else {
+            return L2Selection(l2: fallback, validationScores: [], chosenOnValidation: false)
+        }
+        let scores = grid.map(score)
+        var best = 0
+        for index in 1..<grid.count {
+            if scores[index] > scores[best] || (scores[index] == scores[best] && grid[index] > grid[best]) {
+                best = index
+            }
+        }
+        return L2Selection(l2: grid[best], validationScores: scores, chosenOnValidation: true)
+    }
+
+    /// A linear probe: a ``Standardizer`` fitted on the labelled training examples, then multinomial logistic
+    /// regression with its L2 strength chosen from a grid by validation accuracy.
+    public struct Probe: Sendable, Equatable, Codable {
+        /// The standardisation fitted on the labelled training subset.
+        public var standardizer: Standardizer
+        /// The model trained on the standardised training subset with the chosen L2.
+        public var model: LogisticRegression
+        /// How the L2 strength was chosen.
+        public var selection: L2Selection
+
+        /// Fits the probe. `train: [n, d]` with `labels: [n]` in `0..<classes`; `validation: [m, d]` with
+        /// `validationLabels: [m]`. With `m < minimumValidation` (default 20) the L2 strength is `fallback`
+        /// (default 1e-2); otherwise the grid entry with the best validation accuracy.
+        public static func fit(
+            train: FeatureMatrix, labels: [Int], classes: Int,
+            validation: FeatureMatrix, validationLabels: [Int],
+            grid: [Double] = LogisticRegression.defaultL2Grid, fallback: Double = LogisticRegression.defaultL2,
+            minimumValidation: Int = LogisticRegression.minimumValidationLabels,
+            options: LBFGSOptions = LBFGSOptions()
+        ) -> Probe {
+            let standardizer = Standardizer(fitting: train)
+            let x = standardizer.transform(train)
+            let xValidation = standardizer.transform(validation)
+            var models: [Double: LogisticRegression] = [:]
+            let selection = selectL2(
+                grid: grid, validationCount: validationLabels.count, minimum: minimumValidation, fallback: fallback
+            ) { l2 in
+                let model = LogisticRegression.fit(x, labels: labels, classes: classes, l2: l2, options: options)
+                models[l2] = model
+                return Metrics.accuracy(truth: validationLabels, predicted: model.predict(xValidation)) ?? 0
+            }
+            let model =
+                models[selection.l2]
+                ?? LogisticRegression.fit(x, labels: labels, classes: classes, l2: selection.l2, options: options)
+            return Probe(standardizer: standardizer, model: model, selection: selection)
+        }
+
+        /// The predicted classes for raw (unstandardised) features: `[n, d] → [n]`.
+        public func predict(_ x: FeatureMatrix) -> [Int] { model.predict(standardizer.transform(x)) }
+
+        /// The class probabilities for raw features: `[n, d] → [n][C]`.
+        public func probabilities(_ x: FeatureMatrix) -> [[Double]] {
+            model.probabilities(standardizer.transform(x))
+        }
+    }
+
+    /// A multi-label linear probe: a ``Standardizer`` on the labelled subset, then one binary probe per label
+    /// column sharing one L2 strength, chosen on validation macro ROC-AUC.
+    public struct MultiLabelProbe: Sendable, Equatable, Codable {
+        /// The standardisation fitted on the labelled training subset.
+        public var standardizer: Standardizer
+        /// One binary model per label column.
+        public var model: OneVsRest
+        /// How the L2 strength was chosen.
+        public var selection: L2Selection
+
+        /// Fits the probe on `train: [n, d]`, `labels: [n][L]`, choosing L2 on `validation: [m, d]` and
+        /// `validationLabels: [m][L]` (with `m < minimumValidation`, default 20: `fallback`, default 1e-2).
+        public static func fit(
+            train: FeatureMatrix, labels: [[Bool]],
+            validation: FeatureMatrix, validationLabels: [[Bool]],
+            grid: [Double] = LogisticRegression.defaultL2Grid, fallback: Double = LogisticRegression.defaultL2,
+            minimumValidation: Int = LogisticRegression.minimumValidationLabels,
+            options: LBFGSOptions = LBFGSOptions()
+        ) -> MultiLabelProbe {
+            let standardizer = Standardizer(fitting: train)
+            let x = standardizer.transform(train)
+            let xValidation = standardizer.transform(validation)
+            var models: [Double: OneVsRest] = [:]
+            let selection = selectL2(
+                grid: grid, validationCount: validationLabels.count, minimum: minimumValidation, fallback: fallback
+            ) { l2 in
+                let model = OneVsRest.fit(x, labels: labels, l2: l2, options: options)
+                models[l2] = model
+                return Metrics.macroROCAUC(truth: validationLabels, scores: model.decision(xValidation)).auc ?? 0
+            }
+            let model = models[selection.l2] ?? OneVsRest.fit(x, labels: labels, l2: selection.l2, options: options)
+            return MultiLabelProbe(standardizer: standardizer, model: model, selection: selection)
+        }
+
+        /// The scores per example and label column for raw features: `[n, d] → [n][L]`.
+        public func decision(_ x: FeatureMatrix) -> [[Double]] { model.decision(standardizer.transform(x)) }
+    }
+}
