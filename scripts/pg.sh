@@ -11,11 +11,17 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="${SEQTWINS_PG_DIR:-$root/.pg}"
 port="${SEQTWINS_PG_PORT:-5432}"
+fallback="/tmp/seqtwins-pg-$(printf '%s' "$dir" | cksum | cut -d' ' -f1)"
+# As root the cluster belongs to `postgres`, which must be able to reach the folder; a checkout under a private
+# home folder is not reachable, so the cluster then lives in /tmp (the same folder every time for this checkout).
+if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$(dirname "$dir")" 2>/dev/null; then
+    dir="$fallback"
+fi
 data="$dir/data"
 sock="$dir/sock"
 # A Unix socket path is limited to 107 bytes; fall back to a short folder when the project path is deep.
 if [ $(( ${#sock} + 20 )) -gt 100 ]; then
-    sock="/tmp/seqtwins-pg-$(printf '%s' "$dir" | cksum | cut -d' ' -f1)"
+    sock="$fallback-sock"
 fi
 
 bindir="$(pg_config --bindir 2>/dev/null || true)"
@@ -38,6 +44,7 @@ running() { [ -f "$data/PG_VERSION" ] && as_owner "$bindir/pg_ctl" -D "$data" st
 
 start() {
     mkdir -p "$dir" "$sock"
+    chmod 755 "$dir"
     if [ "$(id -u)" = 0 ]; then chown postgres: "$dir" "$sock"; fi
     if [ ! -f "$data/PG_VERSION" ]; then
         as_owner "$bindir/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
