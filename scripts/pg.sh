@@ -42,7 +42,18 @@ url() { printf 'postgresql://postgres@/postgres?host=%s&port=%s\n' "$sock" "$por
 
 running() { [ -f "$data/PG_VERSION" ] && as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; }
 
+# The postmaster inherits every open descriptor of this script; a caller waiting for this script's output pipes to
+# close (Foundation's Process, a test harness) would wait for the server's lifetime. Close all but 0-2 first.
+close_inherited_descriptors() {
+    local fd
+    for fd in /proc/$$/fd/*; do
+        fd="${fd##*/}"
+        if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+    done
+}
+
 start() {
+    close_inherited_descriptors
     mkdir -p "$dir" "$sock"
     chmod 755 "$dir"
     if [ "$(id -u)" = 0 ]; then chown postgres: "$dir" "$sock"; fi
@@ -56,7 +67,7 @@ start() {
         # fsync off: a throwaway development cluster trades durability for speed. Never use these settings in production.
         as_owner "$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 start \
             -o "-k $sock -p $port -c listen_addresses=$listen -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-            >/dev/null || { tail -20 "$dir/server.log" >&2; exit 1; }
+            </dev/null >"$dir/pg_ctl.log" 2>&1 || { cat "$dir/pg_ctl.log" >&2; tail -20 "$dir/server.log" >&2; exit 1; }
     fi
 }
 
