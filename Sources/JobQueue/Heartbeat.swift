@@ -1,0 +1,179 @@
+import Foundation
+import Logging
+import Postgres
+
+/// The heartbeat thread of a worker: renews the lease of the job the worker runs, flushes its latest progress,
+/// and tells the handler to stop when the job was cancelled or the lease lost. It owns its own connection, so a
+/// handler that keeps the worker's connection busy (or a long result transaction) never delays a renewal.
+///
+/// On shutdown with a job still running after the grace period, it releases the job to the queue (without
+/// spending an attempt), asks the handler to stop, and calls `onAbandon` when the handler does not return within
+/// `abandonAfter` seconds (a CPU-bound handler that never checks for cancellation).
+final class Heartbeat: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var context: JobContext?
+    private var nextBeat = Date.distantFuture
+    private var releaseAt: Date?
+    private var releasedJob: Int64?
+    private var running = true
+    private let finished = DispatchSemaphore(value: 0)
+
+    private let databaseURL: String?
+    private let interval: Double
+    private let leaseSeconds: Double
+    private let abandonAfter: Double
+    private let logger: Logger
+    private let onAbandon: (@Sendable () -> Void)?
+
+    /// Creates a heartbeat that renews leases for `leaseSeconds` every `interval` seconds.
+    init(databaseURL: String?, interval: Double, leaseSeconds: Double, abandonAfter: Double = 5, logger: Logger,
+         onAbandon: (@Sendable () -> Void)?) {
+        self.databaseURL = databaseURL
+        self.interval = interval
+        self.leaseSeconds = leaseSeconds
+        self.abandonAfter = abandonAfter
+        self.logger = logger
+        self.onAbandon = onAbandon
+    }
+
+    /// Starts the thread.
+    func start() {
+        Thread.detachNewThread { [self] in
+            loop()
+            finished.signal()
+        }
+    }
+
+    /// Stops the thread and waits for it.
+    func stop() {
+        condition.withLock {
+            running = false
+            condition.broadcast()
+        }
+        finished.wait()
+    }
+
+    /// Starts renewing the lease of `context`'s job.
+    func watch(_ context: JobContext) {
+        condition.withLock {
+            self.context = context
+            nextBeat = Date().addingTimeInterval(interval)
+            condition.broadcast()
+        }
+    }
+
+    /// Stops renewing; after this returns the heartbeat no longer acts on the job's behalf.
+    func unwatch() {
+        condition.withLock {
+            context = nil
+            condition.broadcast()
+        }
+    }
+
+    /// Starts the grace period: a job still running after `grace` seconds is released to the queue.
+    func beginShutdown(grace: Double) {
+        condition.withLock {
+            let deadline = Date().addingTimeInterval(max(grace, 0))
+            releaseAt = min(releaseAt ?? deadline, deadline)
+            condition.broadcast()
+        }
+    }
+
+    private func loop() {
+        var db: PostgresConnection?
+        condition.lock()
+        while running {
+            guard let context else {
+                condition.wait()
+                continue
+            }
+            let now = Date()
+            if let releaseAt, now >= releaseAt, releasedJob != context.job.id {
+                releasedJob = context.job.id
+                condition.unlock()
+                release(context, db: &db)
+                condition.lock()
+                let deadline = Date().addingTimeInterval(abandonAfter)
+                while running, self.context === context, Date() < deadline { _ = condition.wait(until: deadline) }
+                if running, self.context === context {
+                    logger.error("handler did not stop after its job was released; abandoning it",
+                                 metadata: ["job": "\(context.job.id)"])
+                    onAbandon?()
+                }
+                continue
+            }
+            let due = min(nextBeat, releaseAt ?? .distantFuture)
+            if now < due {
+                _ = condition.wait(until: due)
+                continue
+            }
+            condition.unlock()
+            beat(context, db: &db)
+            condition.lock()
+            nextBeat = Date().addingTimeInterval(interval)
+        }
+        condition.unlock()
+    }
+
+    /// Runs `body` on a live connection, opening or re-opening it, with one retry after a connection failure.
+    private func withConnection<T>(_ db: inout PostgresConnection?, _ body: (PostgresConnection) throws -> T) throws
+        -> T
+    {
+        for attempt in 0..<2 {
+            do {
+                if let existing = db {
+                    try existing.reconnectIfNeeded()
+                } else {
+                    db = try PostgresConnection(url: databaseURL, applicationName: "seqtwins-heartbeat")
+                }
+                return try body(db!)
+            } catch let error as PostgresError where error.isConnectionFailure && attempt == 0 {
+                continue
+            }
+        }
+        throw JobQueueError.internalInconsistency("unreachable")
+    }
+
+    private func beat(_ context: JobContext, db: inout PostgresConnection?) {
+        let job = context.job
+        let progress = context.takeProgress()
+        do {
+            let outcome = try withConnection(&db) { connection in
+                try JobQueue(connection).heartbeat(job: job.id, token: job.leaseToken, leaseSeconds: leaseSeconds,
+                                                   progress: progress?.fraction, message: progress?.message)
+            }
+            guard condition.withLock({ self.context === context }) else { return }
+            switch outcome {
+            case .running:
+                break
+            case .cancelled:
+                context.logger.info("cancel seen at heartbeat; stopping the handler")
+                context.requestStop(JobCancelled(jobID: job.id))
+            case .lost:
+                context.logger.warning("lease lost at heartbeat; stopping the handler")
+                context.requestStop(LeaseLost(jobID: job.id, token: job.leaseToken.uuidString))
+            }
+        } catch {
+            if let progress { context.reportProgress(progress.fraction, progress.message) }
+            context.logger.warning("heartbeat failed: \(error)")
+        }
+    }
+
+    private func release(_ context: JobContext, db: inout PostgresConnection?) {
+        let job = context.job
+        context.requestStop(JobReleased(jobID: job.id))
+        do {
+            let released = try withConnection(&db) { connection in
+                try JobQueue(connection).release(job: job.id, token: job.leaseToken)
+            }
+            if released {
+                context.logger.info("grace period over: released to the queue (attempt not counted)",
+                                    metadata: ["state": "queued"])
+            } else {
+                context.logger.info("grace period over, but the job was no longer held by this worker")
+            }
+        } catch {
+            context.logger.error("could not release the job: \(error); its lease will expire")
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/// Exponential backoff with jitter for failed attempts.
+///
+/// After attempt `n` (from 1) fails, the job waits
+/// `delay(n) = min(baseDelay · factor^(n−1), maxDelay) · (1 − jitter + 2 · jitter · u)`, `u ~ U[0, 1)`,
+/// so with the defaults (1 s, ×2, ±25%) the waits are about 1 s, 2 s, 4 s, … capped at an hour.
+public struct RetryPolicy: Sendable, Equatable {
+    /// The wait after the first failure, in seconds, before jitter.
+    public var baseDelay: Double
+    /// The growth factor per attempt.
+    public var factor: Double
+    /// The largest wait before jitter, in seconds.
+    public var maxDelay: Double
+    /// The relative jitter in 0...1: each wait is scaled by a uniform factor in `[1 − jitter, 1 + jitter)`.
+    public var jitter: Double
+
+    /// Creates a policy.
+    /// - Throws: `JobQueueError.invalidOption` for a negative delay, a factor below 1 or jitter outside 0...1.
+    public init(baseDelay: Double = 1, factor: Double = 2, maxDelay: Double = 3600, jitter: Double = 0.25) throws {
+        guard baseDelay >= 0, baseDelay.isFinite else {
+            throw JobQueueError.invalidOption(name: "retry base delay", value: "\(baseDelay)",
+                                              expected: "a finite number of seconds >= 0")
+        }
+        guard factor >= 1, factor.isFinite else {
+            throw JobQueueError.invalidOption(name: "retry factor", value: "\(factor)", expected: "a number >= 1")
+        }
+        guard maxDelay >= 0, !maxDelay.isNaN else {
+            throw JobQueueError.invalidOption(name: "retry max delay", value: "\(maxDelay)", expected: "seconds >= 0")
+        }
+        guard (0...1).contains(jitter) else {
+            throw JobQueueError.invalidOption(name: "retry jitter", value: "\(jitter)", expected: "a fraction in 0...1")
+        }
+        self.baseDelay = baseDelay
+        self.factor = factor
+        self.maxDelay = maxDelay
+        self.jitter = jitter
+    }
+
+    /// The wait in seconds after attempt `attempt` (from 1) failed, drawing the jitter from `generator`.
+    public func delay(afterAttempt attempt: Int, using generator: inout some RandomNumberGenerator) -> Double {
+        let exponent = Double(max(attempt, 1) - 1)
+        let raw = min(baseDelay * Self.power(factor, exponent), maxDelay)
+        let u = Double.random(in: 0..<1, using: &generator)
+        return raw * (1 - jitter + 2 * jitter * u)
+    }
+
+    /// `base^exponent` without Foundation, saturating at infinity (min() with maxDelay then caps it).
+    static func power(_ base: Double, _ exponent: Double) -> Double {
+        var result = 1.0
+        var remaining = Int(exponent)
+        while remaining > 0 && result.isFinite {
+            result *= base
+            remaining -= 1
+        }
+        return result
+    }
+}
+
+/// SplitMix64: a small seeded generator (Steele, Lea and Flood 2014) for retry jitter and tests.
+///
+/// `state += 0x9E3779B97F4A7C15; z = state; z = (z ^ (z >> 30)) · 0xBF58476D1CE4E5B9;`
+/// `z = (z ^ (z >> 27)) · 0x94D049BB133111EB; return z ^ (z >> 31)`.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    /// Seeds the generator; equal seeds give equal sequences.
+    public init(seed: UInt64) {
+        state = seed
+    }
+
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,352 @@
+import Foundation
+import Logging
+import Postgres
+
+/// How a worker claims and runs jobs.
+public struct WorkerOptions: Sendable {
+    /// The database (`nil`: libpq's `PG*` variables).
+    public var databaseURL: String?
+    /// The lease owner written on claimed jobs, e.g. `host:pid`.
+    public var name: String
+    /// How long a lease lasts without renewal, in seconds.
+    public var leaseSeconds: Double = 30
+    /// How often the heartbeat renews the lease, in seconds (well under `leaseSeconds`).
+    public var heartbeatInterval: Double = 5
+    /// How long to wait for a notification before polling again, in seconds.
+    public var pollInterval: Double = 5
+    /// How often to rescue jobs whose lease expired, in seconds.
+    public var rescueInterval: Double = 10
+    /// How long a running job may continue after SIGTERM before it is released, in seconds.
+    public var gracePeriod: Double = 30
+    /// After a release at the end of the grace period, how long the handler may take to notice before the worker
+    /// gives up on it (`onAbandon`), in seconds.
+    public var abandonAfter: Double = 5
+    /// Exit once no job is ready to claim (for cron), instead of waiting for more.
+    public var exitWhenIdle = false
+    /// Exit after this many jobs (any outcome).
+    public var maxJobs: Int?
+    /// Only claim these kinds (`nil`: every kind in the registry).
+    public var kinds: [String]?
+    /// Backoff for failed attempts.
+    public var retryPolicy: RetryPolicy
+    /// Seed for the retry jitter (`nil`: from the clock and process id).
+    public var seed: UInt64?
+    /// For a child of `WorkerSupervisor`: the supervisor's process id. When the supervisor dies (its children are
+    /// re-parented), the worker stops as if it had received SIGTERM.
+    public var supervisorProcessID: Int32?
+
+    /// Options with defaults: 30 s leases renewed every 5 s, polling every 5 s, 30 s grace.
+    public init(databaseURL: String?, name: String = WorkerOptions.defaultName()) {
+        self.databaseURL = databaseURL
+        self.name = name
+        retryPolicy = try! RetryPolicy()
+    }
+
+    /// `hostname:pid`.
+    public static func defaultName() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(getpid())"
+    }
+
+    /// Checks that the intervals make sense together.
+    /// - Throws: `JobQueueError.invalidOption` naming the option and what was expected.
+    public func validate() throws {
+        func positive(_ name: String, _ value: Double) throws {
+            guard value > 0, value.isFinite else {
+                throw JobQueueError.invalidOption(name: name, value: "\(value)", expected: "a number of seconds > 0")
+            }
+        }
+        try positive("lease seconds", leaseSeconds)
+        try positive("heartbeat interval", heartbeatInterval)
+        try positive("poll interval", pollInterval)
+        try positive("rescue interval", rescueInterval)
+        guard gracePeriod >= 0 else {
+            throw JobQueueError.invalidOption(name: "grace period", value: "\(gracePeriod)", expected: "seconds >= 0")
+        }
+        guard heartbeatInterval < leaseSeconds else {
+            throw JobQueueError.invalidOption(name: "heartbeat interval", value: "\(heartbeatInterval)",
+                                              expected: "less than the lease (\(leaseSeconds) s)")
+        }
+        if let maxJobs, maxJobs < 1 {
+            throw JobQueueError.invalidOption(name: "max jobs", value: "\(maxJobs)", expected: "an integer >= 1")
+        }
+    }
+}
+
+/// What a worker did before it stopped.
+public struct WorkerSummary: Sendable, Equatable {
+    /// Jobs that succeeded.
+    public var succeeded = 0
+    /// Attempts that failed (retried or failed for good).
+    public var failed = 0
+    /// Jobs stopped because they were cancelled.
+    public var cancelled = 0
+    /// Jobs given back to the queue on shutdown.
+    public var released = 0
+    /// Jobs whose lease this worker lost.
+    public var lost = 0
+
+    /// All jobs handled.
+    public var total: Int { succeeded + failed + cancelled + released + lost }
+}
+
+/// A single-job-at-a-time worker: claims a ready job, runs its handler on the calling thread while a heartbeat
+/// thread renews the lease, finishes it with a fenced write, and repeats. Waits with LISTEN/NOTIFY and polls as
+/// the fallback; rescues expired leases; survives database restarts by reconnecting.
+///
+/// `requestStop()` (from a signal handler) stops claiming; a running job gets `gracePeriod` seconds to finish
+/// before it is released to the queue without spending an attempt.
+public final class Worker: @unchecked Sendable {
+    private let registry: JobRegistry
+    private let options: WorkerOptions
+    private let logger: Logger
+    private let heartbeat: Heartbeat
+    private let lock = NSLock()
+    private var stopping = false
+    private var jobRunning = false
+
+    /// Creates a worker. `onAbandon` runs when a handler ignores a release after the grace period (a CLI exits).
+    /// - Throws: `JobQueueError.invalidOption` for inconsistent options, `JobQueueError.unknownKind` for a `kinds`
+    ///   filter naming a kind the registry lacks.
+    public init(registry: JobRegistry, options: WorkerOptions,
+                logger: Logger = Logger(label: "seqtwins.worker"),
+                onAbandon: (@Sendable () -> Void)? = nil) throws {
+        try options.validate()
+        for kind in options.kinds ?? [] where registry[kind] == nil {
+            throw JobQueueError.unknownKind(kind, known: registry.kinds)
+        }
+        self.registry = registry
+        self.options = options
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(options.name)"
+        self.logger = logger
+        heartbeat = Heartbeat(databaseURL: options.databaseURL, interval: options.heartbeatInterval,
+                              leaseSeconds: options.leaseSeconds, abandonAfter: options.abandonAfter, logger: logger,
+                              onAbandon: onAbandon)
+    }
+
+    /// Whether `requestStop()` was called.
+    public var isStopping: Bool { lock.withLock { stopping } }
+
+    /// Stops claiming; a running job gets the grace period. Safe from any thread.
+    public func requestStop() {
+        let running = lock.withLock {
+            stopping = true
+            return jobRunning
+        }
+        logger.info("stop requested\(running ? "; grace period \(options.gracePeriod) s for the running job" : "")")
+        if running { heartbeat.beginShutdown(grace: options.gracePeriod) }
+    }
+
+    /// Claims and runs jobs until stopped, idle (`exitWhenIdle`) or `maxJobs` are done.
+    /// - Throws: with `exitWhenIdle`, an error other than a lost connection (e.g. an unmigrated database); without
+    ///   it such errors are logged and retried every second.
+    @discardableResult
+    public func run() throws -> WorkerSummary {
+        var summary = WorkerSummary()
+        let kinds = options.kinds ?? registry.kinds
+        heartbeat.start()
+        defer { heartbeat.stop() }
+        let orphanWatch = watchSupervisor()
+        defer { orphanWatch?.cancel() }
+        guard let db = connect() else { return summary }
+        var lastRescue = Date.distantPast
+        var started = false
+        logger.info("worker started", metadata: ["kinds": "\(kinds.joined(separator: ","))"])
+        while !isStopping {
+            if let maxJobs = options.maxJobs, summary.total >= maxJobs { break }
+            do {
+                try db.reconnectIfNeeded()
+                let queue = JobQueue(db)
+                if !started {
+                    try queue.registerKinds(registry.summaries.filter { kinds.contains($0.key) })
+                    try db.listen(JobQueue.channel)
+                    started = true
+                }
+                if Date().timeIntervalSince(lastRescue) >= options.rescueInterval {
+                    for id in try queue.rescueExpired() {
+                        logger.info("rescued job with expired lease", metadata: ["job": "\(id)"])
+                    }
+                    lastRescue = Date()
+                }
+                _ = try db.pendingNotifications()
+                if let job = try queue.claim(worker: options.name, leaseSeconds: options.leaseSeconds, kinds: kinds)
+                    .first
+                {
+                    run(job, db: db, summary: &summary)
+                    continue
+                }
+                if options.exitWhenIdle {
+                    logger.info("no job ready; exiting (--exit-when-idle)")
+                    break
+                }
+                try waitForWork(db)
+            } catch let error as PostgresError where error.isConnectionFailure {
+                logger.warning("database connection lost: \(error.message); reconnecting")
+                waitForReconnect(db)
+            } catch {
+                logger.error("worker loop error: \(error)")
+                if options.exitWhenIdle { throw error }
+                sleepUnlessStopping(1)
+            }
+        }
+        logger.info("worker stopped", metadata: ["succeeded": "\(summary.succeeded)", "failed": "\(summary.failed)",
+                                                 "released": "\(summary.released)"])
+        return summary
+    }
+
+    // MARK: Running one job
+
+    private func run(_ job: ClaimedJob, db: PostgresConnection, summary: inout WorkerSummary) {
+        let context = JobContext(job: job, db: db, logger: logger)
+        context.logger.info("claimed", metadata: ["state": "running", "attempt": "\(job.attempt)/\(job.maxAttempts)"])
+        lock.withLock { jobRunning = true }
+        heartbeat.watch(context)
+        if isStopping { heartbeat.beginShutdown(grace: options.gracePeriod) }
+        defer {
+            heartbeat.unwatch()
+            lock.withLock { jobRunning = false }
+        }
+        do {
+            guard let handler = registry[job.kind] else {
+                throw PermanentJobFailure("no handler for job kind '\(job.kind)' in this worker")
+            }
+            try handler.run(context)
+            if let stop = context.stopReason { throw stop }
+            if !context.isCompleted {
+                let done = try withReconnect(db) { try JobQueue(db).complete(job: job.id, token: job.leaseToken) }
+                guard done || (try? isSucceeded(job, db: db)) == true else {
+                    throw LeaseLost(jobID: job.id, token: job.leaseToken.uuidString)
+                }
+            }
+            summary.succeeded += 1
+            context.logger.info("succeeded", metadata: ["state": "succeeded"])
+        } catch {
+            finish(job, context: context, db: db, error: context.stopReason ?? error, summary: &summary)
+        }
+    }
+
+    private func finish(_ job: ClaimedJob, context: JobContext, db: PostgresConnection, error: any Error,
+                        summary: inout WorkerSummary) {
+        switch error {
+        case is JobCancelled:
+            summary.cancelled += 1
+            _ = try? withReconnect(db) { try JobQueue(db).acknowledgeCancel(job: job.id, token: job.leaseToken) }
+            context.logger.info("stopped: cancelled", metadata: ["state": "cancelled"])
+        case is JobReleased:
+            summary.released += 1
+            context.logger.info("stopped: released to the queue", metadata: ["state": "queued"])
+        case is LeaseLost:
+            summary.lost += 1
+            context.logger.warning("lease lost: another worker owns the job now; nothing written")
+        default:
+            summary.failed += 1
+            let permanent = error is PermanentJobFailure
+            var generator = jitterGenerator(job)
+            let delay = options.retryPolicy.delay(afterAttempt: job.attempt, using: &generator)
+            do {
+                let state = try withReconnect(db) {
+                    try JobQueue(db).fail(job: job.id, token: job.leaseToken, error: "\(error)", retryDelay: delay,
+                                          permanent: permanent)
+                }
+                switch state {
+                case .queued?:
+                    context.logger.info("attempt failed; retry in \(String(format: "%.1f", delay)) s: \(error)",
+                                        metadata: ["state": "queued"])
+                case let state?:
+                    context.logger.error("failed for good: \(error)", metadata: ["state": "\(state.rawValue)"])
+                case nil:
+                    summary.failed -= 1
+                    summary.lost += 1
+                    context.logger.warning("attempt failed after the lease was lost; nothing written: \(error)")
+                }
+            } catch let finishError {
+                context.logger.error("could not record the failure (\(finishError)); the lease will expire: \(error)")
+            }
+        }
+    }
+
+    private func isSucceeded(_ job: ClaimedJob, db: PostgresConnection) throws -> Bool {
+        let current = try JobQueue(db).job(job.id)
+        return current?.state == .succeeded && current?.leaseToken == job.leaseToken
+    }
+
+    private func jitterGenerator(_ job: ClaimedJob) -> SplitMix64 {
+        let base = options.seed ?? UInt64(truncatingIfNeeded: Int64(Date().timeIntervalSince1970 * 1e6))
+        return SplitMix64(seed: base ^ UInt64(bitPattern: job.id &* 0x9E37_79B9) ^ UInt64(job.attempt) &* 31
+                          ^ UInt64(getpid()))
+    }
+
+    /// Checks every second that the supervisor still lives; stops the worker when it does not.
+    private func watchSupervisor() -> (any DispatchSourceTimer)? {
+        guard let supervisor = options.supervisorProcessID else { return nil }
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "seqtwins.supervisor-watch"))
+        timer.schedule(deadline: .now() + 1, repeating: 1)
+        timer.setEventHandler { [weak self] in
+            guard let self, getppid() != supervisor, !self.isStopping else { return }
+            self.logger.warning("supervisor process \(supervisor) is gone; stopping")
+            self.requestStop()
+        }
+        timer.resume()
+        return timer
+    }
+
+    // MARK: Connection and waiting
+
+    private func connect() -> PostgresConnection? {
+        var delay = 0.2
+        while !isStopping {
+            do {
+                return try PostgresConnection(url: options.databaseURL, applicationName: "seqtwins-worker")
+            } catch {
+                logger.warning("cannot connect to the database: \(error); retrying in \(delay) s")
+                sleepUnlessStopping(delay)
+                delay = min(delay * 2, 5)
+            }
+        }
+        return nil
+    }
+
+    /// Retries `body` after reconnecting when the connection broke (a finishing write must not be lost to a
+    /// server restart: it is fenced, so repeating it is safe). Gives up after about a lease's time.
+    private func withReconnect<T>(_ db: PostgresConnection, _ body: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(options.leaseSeconds)
+        while true {
+            do {
+                try db.reconnectIfNeeded()
+                return try body()
+            } catch let error as PostgresError where error.isConnectionFailure && Date() < deadline {
+                logger.warning("database connection lost while finishing a job: \(error.message); retrying")
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
+    }
+
+    private func waitForReconnect(_ db: PostgresConnection) {
+        var delay = 0.2
+        while !isStopping {
+            do {
+                try db.reconnectIfNeeded()
+                logger.info("reconnected to the database")
+                return
+            } catch {
+                sleepUnlessStopping(delay)
+                delay = min(delay * 2, 5)
+            }
+        }
+    }
+
+    /// Waits up to the poll interval for a notification, in short slices so a stop request is seen promptly.
+    private func waitForWork(_ db: PostgresConnection) throws {
+        let deadline = Date().addingTimeInterval(options.pollInterval)
+        while !isStopping {
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 { return }
+            if try db.waitForNotification(timeout: min(remaining, 0.2)) != nil { return }
+        }
+    }
+
+    private func sleepUnlessStopping(_ seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !isStopping && Date() < deadline { Thread.sleep(forTimeInterval: min(0.1, seconds)) }
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import JobQueue
+import Logging
+
+/// `seqtwins`: the command line. Thin: every subcommand parses options and calls a library.
+@main
+struct SeqTwinsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seqtwins",
+        abstract: "Batch jobs for self-supervised user representations, with PostgreSQL as the queue.",
+        subcommands: [WorkerCommand.self, StatusCommand.self, EnqueueCommand.self, CancelCommand.self,
+                      RetryCommand.self, DatabaseCommand.self]
+    )
+}
+
+/// The job handlers this build can run, by kind.
+enum Handlers {
+    /// `noop` and `sleep`; the experiment pipeline adds its kinds here.
+    static var registry: JobRegistry { JobRegistry.standard }
+}
+
+/// Options every database command takes.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"),
+            help: "PostgreSQL URL (default: $DATABASE_URL, else libpq's PG* variables).")
+    var databaseURL: String?
+
+    @Option(help: "Log level: trace … critical (default: $SEQTWINS_LOG_LEVEL, else info).")
+    var logLevel: String?
+
+    /// The URL to connect with, or `nil` for libpq's defaults.
+    var resolvedURL: String? {
+        if let databaseURL, !databaseURL.isEmpty { return databaseURL }
+        let environment = ProcessInfo.processInfo.environment["DATABASE_URL"]
+        return environment?.isEmpty == false ? environment : nil
+    }
+
+    /// Sets up swift-log (one line per event on standard error) and returns a logger.
+    func makeLogger(_ label: String) throws -> Logger {
+        let text = logLevel ?? ProcessInfo.processInfo.environment["SEQTWINS_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ValidationError("--log-level \(text): expected one of "
+                                  + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        LogSetup.bootstrapOnce(level: level)
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
+}
+
+enum LogSetup {
+    nonisolated(unsafe) private static var done = false
+
+    /// Bootstraps the logging system once per process.
+    static func bootstrapOnce(level: Logger.Level) {
+        guard !done else { return }
+        done = true
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}

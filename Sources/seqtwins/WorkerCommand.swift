@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import JobQueue
+import Logging
+
+/// `seqtwins worker`: claims and runs jobs until stopped.
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Claim and run jobs until stopped (SIGTERM/SIGINT: finish or release the running job, then exit)."
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Run N jobs at once, in N child worker processes.")
+    var concurrency = 1
+
+    @Flag(help: "Exit once no job is ready to claim (for cron).")
+    var exitWhenIdle = false
+
+    @Option(help: "Exit after N jobs (per process with --concurrency).")
+    var maxJobs: Int?
+
+    @Option(help: "Only run these job kinds (comma separated; default: every kind this build knows).")
+    var kinds: String?
+
+    @Option(help: "Lease length in seconds; a dead worker's job is rescued after it runs out.")
+    var leaseSeconds = 30.0
+
+    @Option(help: "Seconds between lease renewals (and progress writes).")
+    var heartbeatSeconds = 5.0
+
+    @Option(help: "Seconds between polls when no notification arrives.")
+    var pollSeconds = 5.0
+
+    @Option(help: "Seconds between rescues of expired leases.")
+    var rescueSeconds = 10.0
+
+    @Option(help: "Seconds a running job may continue after SIGTERM before it is released to the queue.")
+    var graceSeconds = 30.0
+
+    @Option(help: "Delay after the first failed attempt, in seconds; doubles per attempt, with ±25% jitter.")
+    var retryBaseSeconds = 1.0
+
+    @Option(help: "Largest retry delay in seconds.")
+    var retryMaxSeconds = 3600.0
+
+    @Option(help: "Lease owner name (default: host:pid).")
+    var name: String?
+
+    @Option(help: "Set OPENBLAS_CORETYPE for the worker processes (e.g. Haswell), for CPUs OpenBLAS does not know.")
+    var openblasCoretype: String?
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency \(concurrency): expected an integer >= 1") }
+    }
+
+    func run() throws {
+        let logger = try connection.makeLogger("seqtwins.worker")
+        let environment = ProcessInfo.processInfo.environment
+        let coretype = openblasCoretype ?? environment["SEQTWINS_OPENBLAS_CORETYPE"]
+        // OpenBLAS reads OPENBLAS_CORETYPE when it loads, so it must be set for a new process.
+        let needsCoretype = coretype.map { environment["OPENBLAS_CORETYPE"] != $0 } ?? false
+        if concurrency > 1 || needsCoretype {
+            try supervise(logger: logger, coretype: coretype)
+            return
+        }
+        if let coretype = environment["OPENBLAS_CORETYPE"] {
+            logger.info("OPENBLAS_CORETYPE=\(coretype)")
+        }
+        var options = WorkerOptions(databaseURL: connection.resolvedURL)
+        if let name { options.name = "\(name):\(getpid())" }
+        options.leaseSeconds = leaseSeconds
+        options.heartbeatInterval = heartbeatSeconds
+        options.pollInterval = pollSeconds
+        options.rescueInterval = rescueSeconds
+        options.gracePeriod = graceSeconds
+        options.exitWhenIdle = exitWhenIdle
+        options.maxJobs = maxJobs
+        options.kinds = kinds.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        options.retryPolicy = try RetryPolicy(baseDelay: retryBaseSeconds, maxDelay: retryMaxSeconds)
+        options.supervisorProcessID = environment[WorkerSupervisor.parentVariable].flatMap { Int32($0) }
+        let worker = try Worker(registry: Handlers.registry, options: options, logger: logger) {
+            Foundation.exit(0)
+        }
+        let trap = SignalTrap { signal in
+            logger.info("received signal \(signal)")
+            worker.requestStop()
+        }
+        defer { withExtendedLifetime(trap) {} }
+        try worker.run()
+    }
+
+    /// Runs `concurrency` children, each `seqtwins worker --concurrency 1` with the same options.
+    private func supervise(logger: Logger, coretype: String?) throws {
+        var arguments = ["worker", "--concurrency", "1", "--lease-seconds", "\(leaseSeconds)",
+                         "--heartbeat-seconds", "\(heartbeatSeconds)", "--poll-seconds", "\(pollSeconds)",
+                         "--rescue-seconds", "\(rescueSeconds)", "--grace-seconds", "\(graceSeconds)",
+                         "--retry-base-seconds", "\(retryBaseSeconds)", "--retry-max-seconds", "\(retryMaxSeconds)"]
+        if let url = connection.databaseURL { arguments += ["--database-url", url] }
+        if let level = connection.logLevel { arguments += ["--log-level", level] }
+        if exitWhenIdle { arguments.append("--exit-when-idle") }
+        if let maxJobs { arguments += ["--max-jobs", "\(maxJobs)"] }
+        if let kinds { arguments += ["--kinds", kinds] }
+        if let name { arguments += ["--name", name] }
+        var environment: [String: String] = [:]
+        if let coretype {
+            environment["OPENBLAS_CORETYPE"] = coretype
+            logger.info("setting OPENBLAS_CORETYPE=\(coretype) for worker processes")
+        }
+        let supervisor = try WorkerSupervisor(executable: WorkerSupervisor.currentExecutable(), arguments: arguments,
+                                              count: concurrency, environment: environment, logger: logger)
+        let trap = SignalTrap { signal in supervisor.forward(signal) }
+        defer { withExtendedLifetime(trap) {} }
+        let status = try supervisor.run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}

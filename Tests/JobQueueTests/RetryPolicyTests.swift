@@ -1,0 +1,76 @@
+import Foundation
+import JobQueue
+import Testing
+
+@Suite("Retry policy and pure helpers")
+struct RetryPolicyTests {
+    @Test func delaysDoubleWithinTheJitterBand() throws {
+        let policy = try RetryPolicy(baseDelay: 2, factor: 2, maxDelay: 100, jitter: 0.25)
+        var generator = SplitMix64(seed: 7)
+        for attempt in 1...10 {
+            let raw = min(2 * pow(2, Double(attempt - 1)), 100)
+            for _ in 0..<50 {
+                let delay = policy.delay(afterAttempt: attempt, using: &generator)
+                #expect(delay >= raw * 0.75 && delay < raw * 1.25, "attempt \(attempt): \(delay) vs \(raw)")
+            }
+        }
+    }
+
+    @Test func sameSeedSameDelays() throws {
+        let policy = try RetryPolicy()
+        var a = SplitMix64(seed: 42)
+        var b = SplitMix64(seed: 42)
+        let first = (1...8).map { policy.delay(afterAttempt: $0, using: &a) }
+        let second = (1...8).map { policy.delay(afterAttempt: $0, using: &b) }
+        #expect(first == second)
+        var c = SplitMix64(seed: 43)
+        #expect((1...8).map { policy.delay(afterAttempt: $0, using: &c) } != first)
+    }
+
+    @Test func hugeAttemptCountsStayCapped() throws {
+        let policy = try RetryPolicy(baseDelay: 1, factor: 2, maxDelay: 3600, jitter: 0)
+        var generator = SplitMix64(seed: 1)
+        #expect(policy.delay(afterAttempt: 5000, using: &generator) == 3600)
+        #expect(policy.delay(afterAttempt: 1, using: &generator) == 1)
+    }
+
+    @Test func badOptionsAreRejected() {
+        #expect(throws: JobQueueError.self) { try RetryPolicy(baseDelay: -1) }
+        #expect(throws: JobQueueError.self) { try RetryPolicy(factor: 0.5) }
+        #expect(throws: JobQueueError.self) { try RetryPolicy(jitter: 2) }
+    }
+
+    @Test func progressBar() {
+        #expect(StatusReport.bar(0, width: 10) == "[----------]")
+        #expect(StatusReport.bar(0.55, width: 10) == "[#####-----]")
+        #expect(StatusReport.bar(1.7, width: 4) == "[####]")
+        #expect(StatusReport.bar(.nan, width: 2) == "[--]")
+    }
+
+    @Test func registryValidatesKindAndPayload() throws {
+        let registry = JobRegistry.standard
+        #expect(registry.kinds == ["noop", "sleep"])
+        try registry.validate(kind: "sleep", payload: #"{"seconds": 0.5, "fail_times": 2}"#)
+        #expect(throws: JobQueueError.unknownKind("train", known: ["noop", "sleep"])) {
+            try registry.validate(kind: "train", payload: "{}")
+        }
+        for bad in [#"{"seconds": 1"#, #"{"seconds": "x"}"#, #"{"seconds": -1}"#, #"{"fail_times": 1.5}"#,
+                    #"{"secs": 1}"#, "[1]"] {
+            do {
+                try registry.validate(kind: "sleep", payload: bad)
+                Issue.record("accepted \(bad)")
+            } catch let error as JobQueueError {
+                guard case .invalidPayload(kind: "sleep", _) = error else {
+                    Issue.record("wrong error for \(bad): \(error)")
+                    continue
+                }
+            }
+        }
+    }
+
+    @Test func sleepPayloadDefaults() throws {
+        #expect(try SleepHandler().parse(Data("{}".utf8)) == .init(seconds: 1, failTimes: 0))
+        let parsed = try SleepHandler().parse(Data(#"{"seconds": 0, "fail_times": 3}"#.utf8))
+        #expect(parsed == .init(seconds: 0, failTimes: 3))
+    }
+}
