@@ -170,10 +170,14 @@ final class QueueTests {
     }
 
     @Test func cancelExperiment() throws {
-        let a = try queue.enqueue(NewJob(kind: "noop", experimentID: 7))
-        let b = try queue.enqueue(NewJob(kind: "noop", dependsOn: [a], experimentID: 7))
-        let other = try queue.enqueue(NewJob(kind: "noop", experimentID: 8))
-        #expect(try queue.cancel(experiment: 7) == 2)
+        // jobs.experiment_id references seqtwins.experiments (Migrations/0010).
+        let ids = try db.query("""
+            INSERT INTO seqtwins.experiments (name, spec) VALUES ('seven', '{}'), ('eight', '{}') RETURNING id
+            """).map { try $0.decode("id", as: Int64.self) }
+        let a = try queue.enqueue(NewJob(kind: "noop", experimentID: ids[0]))
+        let b = try queue.enqueue(NewJob(kind: "noop", dependsOn: [a], experimentID: ids[0]))
+        let other = try queue.enqueue(NewJob(kind: "noop", experimentID: ids[1]))
+        #expect(try queue.cancel(experiment: ids[0]) == 2)
         #expect(try queue.job(a)?.state == .cancelled && queue.job(b)?.state == .cancelled)
         #expect(try queue.job(other)?.state == .queued)
     }
