@@ -77,6 +77,6 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Tensors"], swiftSettings: swiftSettings),
         .testTarget(name: "SequencesTests", dependencies: ["Sequences"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "LearningTests", dependencies: ["Learning"], swiftSettings: swiftSettings),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"], swiftSettings: swiftSettings),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
     ]
 )

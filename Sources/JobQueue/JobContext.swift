@@ -65,6 +65,20 @@ public final class JobContext: @unchecked Sendable {
         }
     }
 
+    /// Runs `body`'s writes in one transaction guarded by (job id, lease token) without finishing the job: for
+    /// per-epoch metrics and periodic checkpoints. Must be called from the handler's own thread.
+    /// - Throws: `LeaseLost` or `JobCancelled` (nothing written), or what `body` throws (rolled back).
+    @discardableResult
+    public func withFencedWrite<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try checkCancelled()
+        do {
+            return try JobQueue(db).withFencedLease(job: job.id, token: job.leaseToken, body)
+        } catch let lost as LeaseLost {
+            if let stop = lock.withLock({ stop }) { throw stop }
+            throw lost
+        }
+    }
+
     /// Whether `withFencedTransaction` committed.
     public var isCompleted: Bool { lock.withLock { completed } }
 

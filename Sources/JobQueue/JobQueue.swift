@@ -193,13 +193,23 @@ public struct JobQueue {
 
     // MARK: Fenced transactions
 
-    /// Runs `body` in one transaction that first locks the job's row and checks that `token` still holds its lease,
-    /// then marks the job succeeded (queuing its ready dependants) before committing. The handler's result writes
-    /// therefore land if and only if the job succeeds under this lease.
-    /// - Throws: `JobCancelled` when the job was cancelled under this lease, `LeaseLost` when the lease is gone
-    ///   (nothing is written in either case), or what `body` throws (rolled back).
-    @discardableResult
+    /// Runs `body`'s writes in one transaction guarded by (job id, lease token) and marks the job `succeeded` in
+    /// the same transaction.
+    /// - Throws: `LeaseLost` or `JobCancelled` (nothing written), or what `body` throws (rolled back).
     public func withFencedCompletion<T>(job: Int64, token: UUID, _ body: (PostgresConnection) throws -> T) throws -> T {
+        try withFencedLease(job: job, token: token) { tx in
+            let value = try body(tx)
+            guard try JobQueue(tx).complete(job: job, token: token) else {
+                throw LeaseLost(jobID: job, token: token.uuidString)
+            }
+            return value
+        }
+    }
+
+    /// Runs `body`'s writes in one transaction guarded by (job id, lease token), leaving the job running: for
+    /// intermediate results such as per-epoch metrics and periodic checkpoints.
+    /// - Throws: `LeaseLost` or `JobCancelled` (nothing written), or what `body` throws (rolled back).
+    public func withFencedLease<T>(job: Int64, token: UUID, _ body: (PostgresConnection) throws -> T) throws -> T {
         try db.transaction { tx in
             let held = try tx.queryOne("""
                 SELECT 1 AS held FROM seqtwins.jobs
@@ -213,11 +223,7 @@ public struct JobQueue {
                 if cancelled != nil { throw JobCancelled(jobID: job) }
                 throw LeaseLost(jobID: job, token: token.uuidString)
             }
-            let value = try body(tx)
-            guard try JobQueue(tx).complete(job: job, token: token) else {
-                throw LeaseLost(jobID: job, token: token.uuidString)
-            }
-            return value
+            return try body(tx)
         }
     }
 

@@ -1,0 +1,253 @@
+import Foundation
+import Postgres
+
+/// Reads and writes an experiment's results in the `seqtwins` schema (Migrations/0010_experiments.sql).
+///
+/// Every write is an upsert keyed by what identifies the result (run and metric step; run and checkpoint kind; run
+/// and user; run, task, protocol and fraction), so a rerun of a job replaces its rows and never doubles them. Call
+/// the writers inside a job's fenced transaction (`JobContext.withFencedWrite` / `withFencedTransaction`), so a
+/// worker that lost its lease writes nothing.
+public struct ResultsStore {
+    /// The connection (usually a fenced transaction's).
+    public let db: PostgresConnection
+
+    /// Wraps a connection.
+    public init(_ db: PostgresConnection) { self.db = db }
+
+    // MARK: Experiments and runs
+
+    /// Stores a spec and enqueues its `plan` job (`seqtwins.enqueue_experiment`). Returns the experiment id.
+    public func enqueueExperiment(specJSON: String, priority: Int = 10) throws -> Int64 {
+        let row = try db.queryOne("""
+            SELECT seqtwins.enqueue_experiment(\(PostgresJSON(text: specJSON)), \(Int32(priority))) AS id
+            """)
+        return try row!.decode("id")
+    }
+
+    /// The spec an experiment was submitted with, as JSON text.
+    /// - Throws: `ResultsStoreError.unknownExperiment`.
+    public func spec(experiment: Int64) throws -> (name: String, json: String) {
+        guard let row = try db.queryOne("SELECT name, spec::text AS spec FROM seqtwins.experiments WHERE id = \(experiment)")
+        else { throw ResultsStoreError.unknownExperiment(experiment) }
+        return (try row.decode("name"), try row.decode("spec"))
+    }
+
+    /// Stores the spec with every default filled in.
+    public func setResolvedSpec(experiment: Int64, json: String) throws {
+        try db.execute("""
+            UPDATE seqtwins.experiments SET resolved_spec = \(PostgresJSON(text: json)) WHERE id = \(experiment)
+            """)
+    }
+
+    /// Finds or creates the run of (experiment, series, seed); `params` and the pretrain job are kept current.
+    @discardableResult
+    public func ensureRun(experiment: Int64, series: String, method: String, seed: Int, sweepParameter: String?,
+                          sweepValue: Double?, params: PostgresJSON, pretrainJob: Int64?) throws -> Int64 {
+        let row = try db.queryOne("""
+            INSERT INTO seqtwins.runs (experiment_id, series, method, seed, sweep_parameter, sweep_value, params,
+                                       pretrain_job_id)
+            VALUES (\(experiment), \(series), \(method), \(Int32(seed)), \(sweepParameter), \(sweepValue), \(params),
+                    \(pretrainJob))
+            ON CONFLICT (experiment_id, series, seed) DO UPDATE
+            SET params = EXCLUDED.params, pretrain_job_id = coalesce(EXCLUDED.pretrain_job_id, runs.pretrain_job_id)
+            RETURNING id
+            """)
+        return try row!.decode("id")
+    }
+
+    /// The run of (experiment, series, seed).
+    /// - Throws: `ResultsStoreError.unknownRun` when the planner has not created it.
+    public func run(experiment: Int64, series: String, seed: Int) throws -> Int64 {
+        guard let row = try db.queryOne("""
+            SELECT id FROM seqtwins.runs WHERE experiment_id = \(experiment) AND series = \(series) AND seed = \(Int32(seed))
+            """) else { throw ResultsStoreError.unknownRun(experiment: experiment, series: series, seed: seed) }
+        return try row.decode("id")
+    }
+
+    // MARK: Metrics and checkpoints
+
+    /// Records named metric values at a training step (replacing values already recorded at that step).
+    public func writeMetrics(run: Int64, step: Int, epoch: Int?, values: [String: Double]) throws {
+        guard !values.isEmpty else { return }
+        let rows = values.sorted { $0.key < $1.key }.map { name, value -> SQL in
+            "(\(run), \(name), \(Int32(step)), \(epoch.map(Int32.init)), \(value))"
+        }
+        try db.execute("""
+            INSERT INTO seqtwins.metrics (run_id, name, step, epoch, value) VALUES \(SQL.joined(rows))
+            ON CONFLICT (run_id, name, step) DO UPDATE
+            SET epoch = EXCLUDED.epoch, value = EXCLUDED.value, recorded_at = now()
+            """)
+    }
+
+    /// The metrics of a run, ordered by step then name.
+    public func metrics(run: Int64) throws -> [(name: String, step: Int, value: Double)] {
+        try db.query("SELECT name, step, value FROM seqtwins.metrics WHERE run_id = \(run) ORDER BY step, name").map {
+            (try $0.decode("name"), try $0.decode("step"), try $0.decode("value"))
+        }
+    }
+
+    /// Stores a checkpoint of `kind` (`final` or `latest`), replacing the previous one of that kind.
+    public func writeCheckpoint(run: Int64, kind: CheckpointKind, epoch: Int, step: Int, bytes: [UInt8]) throws {
+        try db.execute("""
+            INSERT INTO seqtwins.checkpoints (run_id, kind, epoch, step, bytes)
+            VALUES (\(run), \(kind.rawValue), \(Int32(epoch)), \(Int32(step)), \(bytes))
+            ON CONFLICT (run_id, kind) DO UPDATE
+            SET epoch = EXCLUDED.epoch, step = EXCLUDED.step, bytes = EXCLUDED.bytes, created_at = now()
+            """)
+    }
+
+    /// A stored checkpoint, or `nil`. The bytes are checked against the stored SHA-256 by the server.
+    /// - Throws: `ResultsStoreError.corruptCheckpoint` when they do not match.
+    public func checkpoint(run: Int64, kind: CheckpointKind) throws -> StoredCheckpoint? {
+        guard let row = try db.queryOne("""
+            SELECT epoch, step, bytes, encode(sha256(bytes), 'hex') = sha256 AS intact
+            FROM seqtwins.checkpoints WHERE run_id = \(run) AND kind = \(kind.rawValue)
+            """) else { return nil }
+        guard try row.decode("intact", as: Bool.self) else {
+            throw ResultsStoreError.corruptCheckpoint(run: run, kind: kind.rawValue)
+        }
+        return StoredCheckpoint(epoch: try row.decode("epoch"), step: try row.decode("step"),
+                                bytes: try row.decode("bytes"))
+    }
+
+    // MARK: Embeddings and evaluations
+
+    /// Replaces a run's embeddings with `rows` (user id, split, vector), bulk-loaded with COPY.
+    public func replaceEmbeddings(run: Int64, rows: [(userID: String, split: String, vector: [Float])]) throws {
+        try db.execute("DELETE FROM seqtwins.embeddings WHERE run_id = \(run)")
+        let runText = String(run)
+        try db.copyIn("COPY seqtwins.embeddings (run_id, user_id, split, embedding) FROM STDIN",
+                      rows: rows.lazy.map { [runText, $0.userID, $0.split, Self.arrayLiteral($0.vector)] })
+    }
+
+    /// A run's embeddings by user id.
+    public func embeddings(run: Int64) throws -> [String: [Float]] {
+        var result: [String: [Float]] = [:]
+        for row in try db.query("SELECT user_id, embedding FROM seqtwins.embeddings WHERE run_id = \(run)") {
+            result[try row.decode("user_id")] = try row.decode("embedding", as: [Float].self)
+        }
+        return result
+    }
+
+    /// Records one evaluation (replacing an earlier one of the same run, task, protocol and fraction).
+    public func writeEvaluation(_ record: EvaluationRecord) throws {
+        try db.execute("""
+            INSERT INTO seqtwins.eval_results (run_id, task, protocol, label_fraction, labelled_n, validation_n, test_n,
+                accuracy, balanced_accuracy, macro_f1, roc_auc, majority_accuracy, details, job_id)
+            VALUES (\(record.run), \(record.task), \(record.evaluationProtocol), \(record.fraction),
+                \(Int32(record.labelledN)), \(record.validationN.map(Int32.init)), \(Int32(record.testN)),
+                \(record.accuracy), \(record.balancedAccuracy), \(record.macroF1), \(record.rocAUC),
+                \(record.majorityAccuracy), \(record.details), \(record.job))
+            ON CONFLICT (run_id, task, protocol, label_fraction) DO UPDATE
+            SET labelled_n = EXCLUDED.labelled_n, validation_n = EXCLUDED.validation_n, test_n = EXCLUDED.test_n,
+                accuracy = EXCLUDED.accuracy, balanced_accuracy = EXCLUDED.balanced_accuracy,
+                macro_f1 = EXCLUDED.macro_f1, roc_auc = EXCLUDED.roc_auc,
+                majority_accuracy = EXCLUDED.majority_accuracy, details = EXCLUDED.details, job_id = EXCLUDED.job_id,
+                created_at = now()
+            """)
+    }
+
+    /// Every evaluation of an experiment, as report rows.
+    public func resultRows(experiment: Int64) throws -> [ResultRow] {
+        try db.query("""
+            SELECT r.series, r.seed, e.task, e.protocol, e.label_fraction, e.labelled_n, e.accuracy,
+                   e.balanced_accuracy, e.macro_f1, e.roc_auc, e.majority_accuracy
+            FROM seqtwins.eval_results e JOIN seqtwins.runs r ON r.id = e.run_id
+            WHERE r.experiment_id = \(experiment)
+            ORDER BY r.series, e.task, e.protocol, e.label_fraction, r.seed
+            """).map { row in
+            ResultRow(method: try row.decode("series"), task: try row.decode("task"),
+                      evaluationProtocol: try row.decode("protocol"), fraction: try row.decode("label_fraction"),
+                      labelledN: try row.decode("labelled_n"), seed: try row.decode("seed"),
+                      accuracy: try row.decode("accuracy"), balancedAccuracy: try row.decode("balanced_accuracy"),
+                      macroF1: try row.decode("macro_f1"), rocAUC: try row.decode("roc_auc"),
+                      majorityAccuracy: try row.decode("majority_accuracy"))
+        }
+    }
+
+    /// `{1.5,-2,...}` with each Float in its shortest exact form.
+    static func arrayLiteral(_ vector: [Float]) -> String {
+        var text = "{"
+        for (index, value) in vector.enumerated() {
+            if index > 0 { text += "," }
+            text += value.isFinite ? "\(value)" : (value.isNaN ? "NaN" : (value > 0 ? "Infinity" : "-Infinity"))
+        }
+        return text + "}"
+    }
+}
+
+/// Which stored checkpoint of a run.
+public enum CheckpointKind: String, Sendable {
+    /// The encoder when pretraining finished.
+    case final
+    /// The newest periodic checkpoint, for resuming a rescued pretrain job.
+    case latest
+}
+
+/// A checkpoint read back from the database.
+public struct StoredCheckpoint: Sendable {
+    /// The epoch it was taken after.
+    public var epoch: Int
+    /// The optimiser step it was taken at.
+    public var step: Int
+    /// The checkpoint bytes (NeuralNet's `Checkpoint` format).
+    public var bytes: [UInt8]
+}
+
+/// One evaluation's figures, as stored in `seqtwins.eval_results`.
+public struct EvaluationRecord: Sendable {
+    public var run: Int64
+    public var task: String
+    public var evaluationProtocol: String
+    public var fraction: Double
+    public var labelledN: Int
+    public var validationN: Int?
+    public var testN: Int
+    public var accuracy: Double?
+    public var balancedAccuracy: Double?
+    public var macroF1: Double?
+    public var rocAUC: Double?
+    public var majorityAccuracy: Double?
+    /// Anything else worth keeping (chosen L2 strength, epochs trained, ...).
+    public var details: PostgresJSON
+    /// The job that wrote it.
+    public var job: Int64?
+
+    /// An evaluation record.
+    public init(run: Int64, task: String, evaluationProtocol: String, fraction: Double, labelledN: Int,
+                validationN: Int?, testN: Int, accuracy: Double?, balancedAccuracy: Double?, macroF1: Double?,
+                rocAUC: Double?, majorityAccuracy: Double?, details: PostgresJSON = PostgresJSON(text: "{}"),
+                job: Int64?) {
+        self.run = run
+        self.task = task
+        self.evaluationProtocol = evaluationProtocol
+        self.fraction = fraction
+        self.labelledN = labelledN
+        self.validationN = validationN
+        self.testN = testN
+        self.accuracy = accuracy
+        self.balancedAccuracy = balancedAccuracy
+        self.macroF1 = macroF1
+        self.rocAUC = rocAUC
+        self.majorityAccuracy = majorityAccuracy
+        self.details = details
+        self.job = job
+    }
+}
+
+/// A results lookup found nothing where something was expected.
+public enum ResultsStoreError: Error, CustomStringConvertible, Sendable {
+    case unknownExperiment(Int64)
+    case unknownRun(experiment: Int64, series: String, seed: Int)
+    case corruptCheckpoint(run: Int64, kind: String)
+
+    public var description: String {
+        switch self {
+        case .unknownExperiment(let id): "experiment \(id) does not exist"
+        case .unknownRun(let experiment, let series, let seed):
+            "experiment \(experiment) has no run for series \(series), seed \(seed) (was it planned?)"
+        case .corruptCheckpoint(let run, let kind):
+            "the \(kind) checkpoint of run \(run) does not match its stored SHA-256"
+        }
+    }
+}
