@@ -66,6 +66,7 @@ let package = Package(
         // Benchmarks: separate executables that print figures.
         .executableTarget(name: "bench-queue", dependencies: ["JobQueue", "Postgres"], swiftSettings: swiftSettings),
         .executableTarget(name: "bench-train", dependencies: ["NeuralNet", "Tensors"], swiftSettings: hotSettings),
+        .executableTarget(name: "bench-pretrain", dependencies: ["Learning", "Sequences", "Tensors"], swiftSettings: hotSettings),
         .executableTarget(name: "bench-data", dependencies: ["Sequences"], swiftSettings: hotSettings),
 
         // Test support: the throwaway Postgres fixture shared by every database test suite.
@@ -76,7 +77,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: swiftSettings),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Tensors"], swiftSettings: swiftSettings),
         .testTarget(name: "SequencesTests", dependencies: ["Sequences"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "LearningTests", dependencies: ["Learning"], swiftSettings: swiftSettings),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "NeuralNet", "Tensors", "Sequences"], swiftSettings: swiftSettings),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
     ]
 )
