@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: swiftSettings),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Tensors"], swiftSettings: swiftSettings),
         .testTarget(name: "SequencesTests", dependencies: ["Sequences"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "LearningTests", dependencies: ["Learning"], swiftSettings: swiftSettings),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "Sequences"], swiftSettings: swiftSettings),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"], swiftSettings: swiftSettings),
     ]
 )
