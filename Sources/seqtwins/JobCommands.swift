@@ -3,10 +3,10 @@ import Foundation
 import JobQueue
 import Postgres
 
-/// `seqtwins enqueue --kind K --payload JSON`: adds one job.
-struct EnqueueCommand: ParsableCommand {
+/// `seqtwins enqueue-job --kind K --payload JSON`: adds one job (experiments use `seqtwins enqueue FILE`).
+struct EnqueueJobCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "enqueue",
+        commandName: "enqueue-job",
         abstract: "Enqueue one job of a known kind; prints its id."
     )
 

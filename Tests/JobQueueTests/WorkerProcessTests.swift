@@ -235,10 +235,10 @@ final class WorkerProcessTests {
         try queue.enqueue(NewJob(kind: "noop"))
         let before = try snapshot(db)
         let cases: [([String], String)] = [
-            (["enqueue", "--kind", "sleep", "--payload", #"{"seconds": 1"#], "not valid JSON"),
-            (["enqueue", "--kind", "sleep", "--payload", #"{"seconds": "soon"}"#], "field 'seconds'"),
-            (["enqueue", "--kind", "train_everything"], "unknown job kind 'train_everything'"),
-            (["enqueue", "--kind", "noop", "--depends-on", "987654"], "dependency job 987654 does not exist"),
+            (["enqueue-job", "--kind", "sleep", "--payload", #"{"seconds": 1"#], "not valid JSON"),
+            (["enqueue-job", "--kind", "sleep", "--payload", #"{"seconds": "soon"}"#], "field 'seconds'"),
+            (["enqueue-job", "--kind", "train_everything"], "unknown job kind 'train_everything'"),
+            (["enqueue-job", "--kind", "noop", "--depends-on", "987654"], "dependency job 987654 does not exist"),
             (["cancel", "987654"], "job 987654 does not exist"),
             (["retry", "987654"], "job 987654 does not exist"),
         ]
