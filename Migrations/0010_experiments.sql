@@ -55,12 +55,14 @@ CREATE TABLE seqtwins.metrics (
 );
 
 -- Checkpoints: `final` when pretraining finished, `latest` the newest periodic one (for resuming a rescued job).
+-- `config` is the encoder architecture needed to restore the bytes.
 CREATE TABLE seqtwins.checkpoints (
     run_id bigint NOT NULL REFERENCES seqtwins.runs (id) ON DELETE CASCADE,
     kind text NOT NULL CHECK (kind IN ('final', 'latest')),
     epoch integer NOT NULL,
     step integer NOT NULL,
     bytes bytea NOT NULL,
+    config jsonb NOT NULL DEFAULT '{}',
     sha256 text GENERATED ALWAYS AS (encode(sha256(bytes), 'hex')) STORED,
     size_bytes integer GENERATED ALWAYS AS (octet_length(bytes)) STORED,
     created_at timestamptz NOT NULL DEFAULT now(),

@@ -87,12 +87,14 @@ public struct ResultsStore {
     }
 
     /// Stores a checkpoint of `kind` (`final` or `latest`), replacing the previous one of that kind.
-    public func writeCheckpoint(run: Int64, kind: CheckpointKind, epoch: Int, step: Int, bytes: [UInt8]) throws {
+    public func writeCheckpoint(run: Int64, kind: CheckpointKind, epoch: Int, step: Int, bytes: [UInt8],
+                                config: PostgresJSON = PostgresJSON(text: "{}")) throws {
         try db.execute("""
-            INSERT INTO seqtwins.checkpoints (run_id, kind, epoch, step, bytes)
-            VALUES (\(run), \(kind.rawValue), \(Int32(epoch)), \(Int32(step)), \(bytes))
+            INSERT INTO seqtwins.checkpoints (run_id, kind, epoch, step, bytes, config)
+            VALUES (\(run), \(kind.rawValue), \(Int32(epoch)), \(Int32(step)), \(bytes), \(config))
             ON CONFLICT (run_id, kind) DO UPDATE
-            SET epoch = EXCLUDED.epoch, step = EXCLUDED.step, bytes = EXCLUDED.bytes, created_at = now()
+            SET epoch = EXCLUDED.epoch, step = EXCLUDED.step, bytes = EXCLUDED.bytes, config = EXCLUDED.config,
+                created_at = now()
             """)
     }
 
@@ -100,14 +102,14 @@ public struct ResultsStore {
     /// - Throws: `ResultsStoreError.corruptCheckpoint` when they do not match.
     public func checkpoint(run: Int64, kind: CheckpointKind) throws -> StoredCheckpoint? {
         guard let row = try db.queryOne("""
-            SELECT epoch, step, bytes, encode(sha256(bytes), 'hex') = sha256 AS intact
+            SELECT epoch, step, bytes, config, encode(sha256(bytes), 'hex') = sha256 AS intact
             FROM seqtwins.checkpoints WHERE run_id = \(run) AND kind = \(kind.rawValue)
             """) else { return nil }
         guard try row.decode("intact", as: Bool.self) else {
             throw ResultsStoreError.corruptCheckpoint(run: run, kind: kind.rawValue)
         }
         return StoredCheckpoint(epoch: try row.decode("epoch"), step: try row.decode("step"),
-                                bytes: try row.decode("bytes"))
+                                bytes: try row.decode("bytes"), config: try row.decode("config"))
     }
 
     // MARK: Embeddings and evaluations
@@ -192,6 +194,8 @@ public struct StoredCheckpoint: Sendable {
     public var step: Int
     /// The checkpoint bytes (NeuralNet's `Checkpoint` format).
     public var bytes: [UInt8]
+    /// The encoder architecture needed to restore the bytes (`Learning.EncoderConfig` as JSON).
+    public var config: PostgresJSON
 }
 
 /// One evaluation's figures, as stored in `seqtwins.eval_results`.

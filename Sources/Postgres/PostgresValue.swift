@@ -16,6 +16,7 @@ public struct PostgresType: RawRepresentable, Hashable, Sendable {
     public static let text = PostgresType(rawValue: 25)
     public static let float4 = PostgresType(rawValue: 700)
     public static let float8 = PostgresType(rawValue: 701)
+    public static let textArray = PostgresType(rawValue: 1009)
     public static let float4Array = PostgresType(rawValue: 1021)
     public static let timestamptz = PostgresType(rawValue: 1184)
     public static let uuid = PostgresType(rawValue: 2950)
@@ -236,6 +237,21 @@ public struct FloatArray: PostgresEncodable, Sendable {
     public static var postgresType: PostgresType { .float4Array }
     public var postgresBinding: PostgresBinding {
         PostgresBinding(type: .float4Array, text: PostgresArrayText.format(values))
+    }
+}
+
+/// A `text[]` parameter: `"\(TextArray(names))"`.
+public struct TextArray: PostgresEncodable, Sendable {
+    /// The elements.
+    public var values: [String]
+    /// Wraps the elements.
+    public init(_ values: [String]) { self.values = values }
+    public static var postgresType: PostgresType { .textArray }
+    public var postgresBinding: PostgresBinding {
+        let quoted = values.map { value in
+            "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        return PostgresBinding(type: .textArray, text: "{" + quoted.joined(separator: ",") + "}")
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Foundation
 import JobQueue
 import Logging
@@ -9,15 +10,15 @@ struct SeqTwinsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seqtwins",
         abstract: "Batch jobs for self-supervised user representations, with PostgreSQL as the queue.",
-        subcommands: [WorkerCommand.self, StatusCommand.self, EnqueueCommand.self, CancelCommand.self,
-                      RetryCommand.self, DatabaseCommand.self]
+        subcommands: [EnqueueExperimentCommand.self, WorkerCommand.self, StatusCommand.self, ReportCommand.self,
+                      CancelCommand.self, RetryCommand.self, EnqueueJobCommand.self, DatabaseCommand.self]
     )
 }
 
 /// The job handlers this build can run, by kind.
 enum Handlers {
-    /// `noop` and `sleep`; the experiment pipeline adds its kinds here.
-    static var registry: JobRegistry { JobRegistry.standard }
+    /// `noop`, `sleep` and the experiment pipeline's `plan`, `pretrain`, `embed`, `evaluate`.
+    static var registry: JobRegistry { ExperimentHandlers.registry }
 }
 
 /// Options every database command takes.

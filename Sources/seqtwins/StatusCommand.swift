@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Foundation
 import JobQueue
 import Postgres
@@ -15,10 +16,18 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "Also list the N most recent failed jobs with their errors.")
     var failed = 0
 
+    @Option(help: "Show only this experiment's progress line (with the job counts of the whole queue).")
+    var experiment: Int64?
+
     func run() throws {
         let db = try PostgresConnection(url: connection.resolvedURL)
         let queue = JobQueue(db)
         let running = try queue.jobs(state: .running, limit: 1000).sorted { $0.id < $1.id }
+        let experiments = try ExperimentProgress.read(db, experiment: experiment, limit: experiment == nil ? 10 : 1)
+        if !experiments.isEmpty {
+            print("experiments:")
+            for progress in experiments { print("  " + progress.line()) }
+        }
         print(StatusReport.render(counts: try queue.counts(), running: running))
         if failed > 0 {
             let jobs = try queue.jobs(state: .failed, limit: failed)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Foundation
 import JobQueue
 import Logging
@@ -48,7 +49,10 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Lease owner name (default: host:pid).")
     var name: String?
 
-    @Option(help: "Set OPENBLAS_CORETYPE for the worker processes (e.g. Haswell), for CPUs OpenBLAS does not know.")
+    @Option(help: ArgumentHelp(
+        "OPENBLAS_CORETYPE for the worker processes: auto (default: when OpenBLAS runs a generic kernel, pick the "
+            + "fastest the CPU flags allow), none, or a name such as SkylakeX or Haswell.",
+        valueName: "auto|none|NAME"))
     var openblasCoretype: String?
 
     func validate() throws {
@@ -58,16 +62,16 @@ struct WorkerCommand: ParsableCommand {
     func run() throws {
         let logger = try connection.makeLogger("seqtwins.worker")
         let environment = ProcessInfo.processInfo.environment
-        let coretype = openblasCoretype ?? environment["SEQTWINS_OPENBLAS_CORETYPE"]
+        let coretype = ComputeEnvironment.coreTypeForWorkers(
+            requested: openblasCoretype ?? environment["SEQTWINS_OPENBLAS_CORETYPE"], environment: environment)
         // OpenBLAS reads OPENBLAS_CORETYPE when it loads, so it must be set for a new process.
         let needsCoretype = coretype.map { environment["OPENBLAS_CORETYPE"] != $0 } ?? false
         if concurrency > 1 || needsCoretype {
             try supervise(logger: logger, coretype: coretype)
             return
         }
-        if let coretype = environment["OPENBLAS_CORETYPE"] {
-            logger.info("OPENBLAS_CORETYPE=\(coretype)")
-        }
+        ComputeEnvironment.configureThreads(environment: environment)
+        logger.info("\(ComputeEnvironment.blasSummary) OPENBLAS_CORETYPE=\(environment["OPENBLAS_CORETYPE"] ?? "unset")")
         var options = WorkerOptions(databaseURL: connection.resolvedURL)
         if let name { options.name = "\(name):\(getpid())" }
         options.leaseSeconds = leaseSeconds
@@ -103,7 +107,9 @@ struct WorkerCommand: ParsableCommand {
         if let maxJobs { arguments += ["--max-jobs", "\(maxJobs)"] }
         if let kinds { arguments += ["--kinds", kinds] }
         if let name { arguments += ["--name", name] }
-        var environment: [String: String] = [:]
+        var environment: [String: String] = [
+            ComputeEnvironment.threadsVariable: String(ComputeEnvironment.threadsPerProcess(concurrency)),
+        ]
         if let coretype {
             environment["OPENBLAS_CORETYPE"] = coretype
             logger.info("setting OPENBLAS_CORETYPE=\(coretype) for worker processes")

@@ -1,0 +1,69 @@
+import Foundation
+import Postgres
+import Sequences
+
+/// A spec checked against its dataset and planned: what `seqtwins enqueue FILE` prints and stores, and what the
+/// `plan` job expands.
+public struct ExperimentSubmission: Sendable {
+    /// The spec.
+    public var spec: ExperimentSpec
+    /// Its jobs.
+    public var plan: ExperimentPlan
+    /// The tasks the dataset's metadata supports.
+    public var supportedTasks: Set<String>
+
+    /// Checks the dataset's files, loads and prepares it (through `cache`) to check the tasks, and plans the spec.
+    /// - Throws: ``ExperimentSpecError`` naming the field (missing file, unsupported task, ...), or the reader's
+    ///   `DatasetError` naming the file, line and field of the first bad line.
+    public init(spec: ExperimentSpec, cache: DatasetCache = .shared) throws {
+        try spec.validateDatasetFilesOnDisk()
+        let dataset = try cache.prepared(try DatasetRequest(spec: spec, seed: spec.seeds.first ?? 0))
+        try spec.validate(against: dataset)
+        self.spec = spec
+        self.supportedTasks = dataset.supportedTaskNames
+        self.plan = try ExperimentPlan(spec: spec, supportedTasks: supportedTasks)
+    }
+
+    /// Reads a spec file, replacing `dataset.path` when `datasetPath` is given (a relative path in the file is
+    /// taken relative to the working directory, as the workers will see it).
+    /// - Throws: ``SpecFileError`` naming the file and, for a bad spec, the field.
+    public static func read(file: URL, datasetPath: String? = nil, itemAttributes: String? = nil) throws -> ExperimentSpec {
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch {
+            throw SpecFileError(file: file.path, message: "cannot read the file (\(error.localizedDescription))")
+        }
+        do {
+            var spec = try ExperimentSpec(json: data)
+            if let datasetPath { spec.dataset.path = Self.absolute(datasetPath) }
+            else if let path = spec.dataset.path { spec.dataset.path = Self.absolute(path) }
+            if let itemAttributes { spec.dataset.itemAttributes = Self.absolute(itemAttributes) }
+            else if let path = spec.dataset.itemAttributes { spec.dataset.itemAttributes = Self.absolute(path) }
+            return spec
+        } catch let error as ExperimentSpecError {
+            throw SpecFileError(file: file.path, message: error.description)
+        }
+    }
+
+    /// Stores the spec (with defaults filled in) and its `plan` job. Returns the experiment id.
+    public func enqueue(_ db: PostgresConnection, priority: Int = 10) throws -> Int64 {
+        let json = String(decoding: try spec.canonicalJSON(), as: UTF8.self)
+        return try ResultsStore(db).enqueueExperiment(specJSON: json, priority: priority)
+    }
+
+    private static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            .appendingPathComponent(path).standardizedFileURL.path
+    }
+}
+
+/// A spec file could not be read or is not a valid spec.
+public struct SpecFileError: Error, CustomStringConvertible, Sendable {
+    /// The file.
+    public var file: String
+    /// What is wrong (for a bad spec: the field's path, what was found and what is allowed).
+    public var message: String
+
+    public var description: String { "\(file): \(message)" }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import JobQueue
+import Learning
+import Postgres
+import Sequences
+
+/// `evaluate`: scores one task, protocol and label fraction on a run, and writes accuracy, balanced accuracy,
+/// macro-F1, ROC-AUC (binary and multi-label tasks), the majority-class accuracy and the labelled count actually
+/// used. `linear_probe` fits a logistic-regression probe on the stored embeddings; `fine_tune` trains the stored
+/// encoder with a linear head end to end. The labelled subsets depend only on (seed, task, fraction), so every
+/// method of a seed sees the same users.
+///
+/// Payload: ``EvaluatePayload``.
+public struct EvaluateHandler: JobHandler {
+    /// Creates the handler.
+    public init() {}
+
+    /// The kind this handler runs.
+    public var kind: String { "evaluate" }
+    /// One line for `seqtwins.job_kinds`.
+    public var summary: String { "Scores one task, protocol and label fraction on a pretrained encoder." }
+
+    /// Runs one attempt.
+    public func run(_ context: JobContext) throws {
+        let payload = try ExperimentJob.decode(EvaluatePayload.self, from: context.job)
+        let experiment = try ExperimentJob.experimentID(of: context.job)
+        let linear = payload.evaluationProtocol == "linear_probe"
+        let (spec, run, embeddings, checkpoint) = try context.withFencedWrite { db in
+            let spec = try ExperimentJob.resolvedSpec(db, experiment: experiment)
+            let store = ResultsStore(db)
+            let run = try store.run(experiment: experiment, series: payload.series, seed: payload.seed)
+            return (spec, run, linear ? try store.embeddings(run: run) : [:],
+                    linear ? nil : try store.checkpoint(run: run, kind: .final))
+        }
+        let request = try DatasetRequest(spec: spec, seed: payload.seed)
+        let data = try DatasetCache.shared.prepared(request)
+        let evaluation = try EvaluationData(payload: payload, request: request)
+        context.reportProgress(0.1, "\(payload.evaluationProtocol) on \(evaluation.labelledCount) labelled users")
+
+        let summary: Metrics.Summary
+        var details: [String: Double] = [:]
+        var validationCount: Int? = evaluation.validationUsers.count
+        if linear {
+            let rows = try Self.rows(embeddings, for: data, series: payload.series, seed: payload.seed)
+            let settings = payload.linearProbe.map(LinearProbeEvaluation.Settings.init) ?? .init()
+            let result = evaluation.linearProbe(embeddings: rows, settings: settings)
+            summary = result.summary
+            validationCount = result.validationCount
+            details["l2"] = result.selection.l2
+        } else {
+            guard let checkpoint else {
+                throw PermanentJobFailure("run \(payload.series) seed \(payload.seed) has no final checkpoint")
+            }
+            let config = try checkpoint.config.decode(EncoderConfig.self)
+            let task = FineTuneTask(
+                trainUsers: evaluation.trainUsers,
+                trainTargets: evaluation.isMultiLabel ? .multiHot(evaluation.trainMultiLabels)
+                    : .classes(evaluation.trainLabels, count: evaluation.classCount),
+                validationUsers: evaluation.validationUsers,
+                validationTargets: evaluation.isMultiLabel ? .multiHot(evaluation.validationMultiLabels)
+                    : .classes(evaluation.validationLabels, count: evaluation.classCount),
+                testUsers: evaluation.testUsers)
+            let result = try FineTuner.train(
+                data: data, encoder: config, checkpoint: checkpoint.bytes, task: task,
+                config: FineTuneConfig(spec: payload.fineTune ?? spec.fineTune), seed: payload.evaluationSeed,
+                checkCancellation: { try context.checkCancelled() })
+            var fineTuned = evaluation.isMultiLabel
+                ? Metrics.summarizeMultiLabel(truth: evaluation.testMultiLabels, scores: result.testProbabilities)
+                : Metrics.summarize(truth: evaluation.testLabels, probabilities: result.testProbabilities)
+            fineTuned.majorityAccuracy = evaluation.majorityAccuracy
+            summary = fineTuned
+            details["best_epoch"] = Double(result.bestEpoch)
+            details["epochs_run"] = Double(result.epochsRun)
+        }
+        if let columns = summary.rocAUCColumns { details["roc_auc_columns"] = Double(columns) }
+        let record = EvaluationRecord(
+            run: run, task: payload.task, evaluationProtocol: payload.evaluationProtocol, fraction: payload.fraction,
+            labelledN: evaluation.labelledCount, validationN: validationCount, testN: summary.testCount,
+            accuracy: summary.accuracy, balancedAccuracy: summary.balancedAccuracy, macroF1: summary.macroF1,
+            rocAUC: summary.rocAUC, majorityAccuracy: summary.majorityAccuracy,
+            details: try ExperimentJob.json(details), job: context.job.id)
+        try context.withFencedTransaction { db in try ResultsStore(db).writeEvaluation(record) }
+    }
+
+    /// The stored embeddings as one row per user of the prepared dataset.
+    /// - Throws: `PermanentJobFailure` when a user has no embedding (the embed job ran on other data).
+    static func rows(_ embeddings: [String: [Float]], for data: PreparedDataset, series: String,
+                     seed: Int) throws -> [[Float]] {
+        try data.userIDs.map { user in
+            guard let row = embeddings[user] else {
+                throw PermanentJobFailure("run \(series) seed \(seed) has no embedding for user \(user) "
+                                          + "(\(embeddings.count) stored, \(data.userCount) users in the dataset)")
+            }
+            return row
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import JobQueue
+import Postgres
+
+/// The experiment pipeline's job handlers: `plan`, `pretrain`, `embed` and `evaluate`.
+public enum ExperimentHandlers {
+    /// Every handler of the pipeline.
+    public static var all: [any JobHandler] {
+        [PlanHandler(), PretrainHandler(), EmbedHandler(), EvaluateHandler()]
+    }
+
+    /// A registry with the queue's standard handlers (`noop`, `sleep`) and the pipeline's.
+    public static var registry: JobRegistry {
+        var registry = JobRegistry.standard
+        for handler in all { registry.register(handler) }
+        return registry
+    }
+}
+
+/// Shared steps of the pipeline's handlers.
+enum ExperimentJob {
+    /// Decodes a job's payload, failing the job for good (no retry can fix a malformed payload).
+    static func decode<T: Decodable>(_ type: T.Type, from job: ClaimedJob) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: job.payload)
+        } catch {
+            throw PermanentJobFailure("\(job.kind) job \(job.id): payload is not a \(T.self): \(error)")
+        }
+    }
+
+    /// The job's experiment id.
+    static func experimentID(of job: ClaimedJob) throws -> Int64 {
+        if let id = job.experimentID { return id }
+        throw PermanentJobFailure("\(job.kind) job \(job.id) has no experiment_id")
+    }
+
+    /// The experiment's spec with defaults filled in (as the planner stored it).
+    static func resolvedSpec(_ db: PostgresConnection, experiment: Int64) throws -> ExperimentSpec {
+        guard let row = try db.queryOne("""
+            SELECT coalesce(resolved_spec, spec)::text AS spec FROM seqtwins.experiments WHERE id = \(experiment)
+            """) else { throw PermanentJobFailure("experiment \(experiment) does not exist") }
+        do {
+            return try ExperimentSpec(json: try row.decode("spec", as: String.self))
+        } catch let error as ExperimentSpecError {
+            throw PermanentJobFailure("experiment \(experiment): \(error)")
+        }
+    }
+
+    /// The spec entry of the method that produced `series` (its label, or the label plus a `[sweep]` suffix).
+    static func method(ofSeries series: String, in spec: ExperimentSpec) -> MethodSpec? {
+        let label = series.split(separator: "[", maxSplits: 1).first.map(String.init) ?? series
+        return spec.methods.first { $0.label == label }
+    }
+
+    /// Encodes a value as `jsonb` text with sorted keys.
+    static func json(_ value: some Encodable) throws -> PostgresJSON {
+        try PostgresJSON(encoding: value)
+    }
+}

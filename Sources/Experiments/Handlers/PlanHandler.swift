@@ -1,0 +1,67 @@
+import Foundation
+import JobQueue
+import Postgres
+
+/// `plan`: validates an experiment's spec against its dataset and expands it, in one fenced transaction, into keyed
+/// `pretrain`, `embed` and `evaluate` jobs and one run per series and seed. Re-running it creates nothing new: every
+/// job is keyed within the experiment. A bad spec fails the job at once with the error naming the field.
+///
+/// Payload: `{"experiment_id": 3}` (written by `seqtwins.enqueue_experiment`).
+public struct PlanHandler: JobHandler {
+    /// Creates the handler.
+    public init() {}
+
+    /// The kind this handler runs.
+    public var kind: String { "plan" }
+    /// One line for `seqtwins.job_kinds`.
+    public var summary: String { "Validates an experiment spec and expands it into pretrain, embed and evaluate jobs." }
+
+    /// Job priorities: later stages first, so started chains finish before new ones start.
+    static let priorities: [JobKind: Int] = [.pretrain: 0, .embed: 1, .evaluate: 2]
+
+    /// Runs one attempt.
+    public func run(_ context: JobContext) throws {
+        let experiment = try ExperimentJob.experimentID(of: context.job)
+        let (spec, plan) = try context.withFencedWrite { db in try Self.checkedPlan(db, experiment: experiment) }
+        context.reportProgress(0.5, "planning \(plan.jobs.count) jobs")
+        let canonical = String(decoding: try spec.canonicalJSON(), as: UTF8.self)
+        try context.withFencedTransaction { db in
+            let store = ResultsStore(db)
+            try store.setResolvedSpec(experiment: experiment, json: canonical)
+            for job in plan.jobs {
+                let payload: PostgresJSON
+                switch job.payload {
+                case .pretrain(let value): payload = try ExperimentJob.json(value)
+                case .embed(let value): payload = try ExperimentJob.json(value)
+                case .evaluate(let value): payload = try ExperimentJob.json(value)
+                }
+                let row = try db.queryOne("""
+                    SELECT seqtwins.enqueue_keyed(\(experiment), \(job.key), \(job.kind.rawValue), \(payload),
+                                                  \(TextArray(job.dependencies)), \(Int32(Self.priorities[job.kind] ?? 0))) AS id
+                    """)
+                let id: Int64 = try row!.decode("id")
+                if case .pretrain(let pretrain) = job.payload {
+                    try store.ensureRun(experiment: experiment, series: pretrain.series, method: pretrain.method.name,
+                                        seed: pretrain.seed, sweepParameter: pretrain.sweep?.parameter,
+                                        sweepValue: pretrain.sweep?.value, params: payload, pretrainJob: id)
+                }
+            }
+        }
+    }
+
+    /// Decodes the stored spec, checks the dataset's files and tasks, and plans it.
+    /// - Throws: `PermanentJobFailure` with the field-naming message for any problem with the spec or dataset.
+    static func checkedPlan(_ db: PostgresConnection, experiment: Int64) throws -> (ExperimentSpec, ExperimentPlan) {
+        let stored = try ResultsStore(db).spec(experiment: experiment)
+        do {
+            let spec = try ExperimentSpec(json: stored.json)
+            let submission = try ExperimentSubmission(spec: spec)
+            return (spec, submission.plan)
+        } catch let error as PostgresError {
+            throw error
+        } catch {
+            // A spec or dataset problem: no retry can fix it.
+            throw PermanentJobFailure("experiment \(experiment) (\(stored.name)): \(error)")
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import JobQueue
+import Learning
+import Logging
+import Postgres
+import Sequences
+
+/// `pretrain`: trains one method's encoder for one seed, streaming per-epoch metrics and a resumable checkpoint
+/// after every epoch; a rescued job resumes from its latest checkpoint. The final encoder and the last figures are
+/// written together with the job's success. `none` stores its seeded random encoder; `bag_of_items` has nothing
+/// to train (its embed job computes the features).
+///
+/// Payload: ``PretrainPayload``.
+public struct PretrainHandler: JobHandler {
+    /// Creates the handler.
+    public init() {}
+
+    /// The kind this handler runs.
+    public var kind: String { "pretrain" }
+    /// One line for `seqtwins.job_kinds`.
+    public var summary: String { "Trains one method's encoder for one seed; writes metrics and checkpoints." }
+
+    /// Runs one attempt.
+    public func run(_ context: JobContext) throws {
+        let payload = try ExperimentJob.decode(PretrainPayload.self, from: context.job)
+        let experiment = try ExperimentJob.experimentID(of: context.job)
+        let (run, latest) = try context.withFencedWrite { db in
+            let store = ResultsStore(db)
+            let run = try store.run(experiment: experiment, series: payload.series, seed: payload.seed)
+            return (run, try store.checkpoint(run: run, kind: .latest))
+        }
+        guard payload.method.hasEncoder else {
+            context.reportProgress(1, "nothing to train")
+            return
+        }
+        let data = try DatasetCache.shared.prepared(try DatasetRequest(payload: payload))
+        let config = try PretrainConfig(method: payload.method, encoder: payload.encoder,
+                                        preprocessing: payload.preprocessing, itemCount: data.itemCount)
+        let resume = try latest.map { try TrainingState(bytes: $0.bytes) }
+        if let resume {
+            context.logger.info("resuming \(payload.series) seed \(payload.seed) after epoch \(resume.epoch)")
+        }
+
+        let pending = PendingMetrics()
+        let epochs = config.epochs
+        let callbacks = PretrainCallbacks(
+            checkpointEvery: 1,
+            cancellationInterval: 5,
+            onEpoch: { metrics in
+                pending.append(metrics)
+                let loss = metrics.values["loss"].map { String(format: "%.4f", $0) } ?? "-"
+                context.reportProgress(Double(metrics.epoch) / Double(max(epochs, 1)),
+                                       "epoch \(metrics.epoch)/\(epochs) loss \(loss)")
+            },
+            onProgress: { fraction in context.reportProgress(fraction) },
+            onCheckpoint: { state in
+                let rows = pending.take()
+                try context.withFencedWrite { db in
+                    let store = ResultsStore(db)
+                    for row in rows { try store.writeMetrics(run: run, step: row.step, epoch: row.epoch, values: row.values) }
+                    try store.writeCheckpoint(run: run, kind: .latest, epoch: state.epoch, step: state.step,
+                                              bytes: state.bytes)
+                }
+            },
+            checkCancellation: { try context.checkCancelled() })
+        let result = try Pretrainer.train(data: data, config: config, seed: payload.trainingSeed, resume: resume,
+                                          callbacks: callbacks)
+        let encoderConfig = try ExperimentJob.json(result.encoder)
+        try context.withFencedTransaction { db in
+            let store = ResultsStore(db)
+            for row in pending.take() {
+                try store.writeMetrics(run: run, step: row.step, epoch: row.epoch, values: row.values)
+            }
+            try store.writeMetrics(run: run, step: result.steps, epoch: config.method == .none ? 0 : epochs,
+                                   values: result.metrics)
+            try store.writeCheckpoint(run: run, kind: .final, epoch: config.method == .none ? 0 : epochs,
+                                      step: result.steps, bytes: result.checkpoint, config: encoderConfig)
+        }
+    }
+}
+
+/// Epoch metrics waiting to be written with the next checkpoint (the training callbacks cannot throw).
+final class PendingMetrics: @unchecked Sendable {
+    private let lock = NSLock()
+    private var rows: [EpochMetrics] = []
+
+    func append(_ metrics: EpochMetrics) { lock.withLock { rows.append(metrics) } }
+
+    func take() -> [EpochMetrics] {
+        lock.withLock {
+            defer { rows.removeAll() }
+            return rows
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import Postgres
+
+/// `seqtwins enqueue FILE`: checks an experiment spec against its dataset, prints the plan, and enqueues it.
+struct EnqueueExperimentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enqueue",
+        abstract: "Check an experiment spec (JSON) against its dataset, print its plan, and enqueue it.",
+        discussion: "Prints the experiment id on the last line. Nothing is stored when the spec is bad."
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "The spec file, e.g. Jobs/demo.json.")
+    var file: String
+
+    @Flag(help: "Check and print the plan only; store nothing.")
+    var dryRun = false
+
+    @Option(help: "Replace the spec's dataset.path (e.g. your copy of MovieLens-1M).")
+    var datasetPath: String?
+
+    @Option(help: "Replace the spec's dataset.item_attributes (sequence-format datasets).")
+    var itemAttributes: String?
+
+    func run() throws {
+        let spec = try ExperimentSubmission.read(file: URL(fileURLWithPath: file), datasetPath: datasetPath,
+                                                 itemAttributes: itemAttributes)
+        let submission: ExperimentSubmission
+        do {
+            submission = try ExperimentSubmission(spec: spec)
+        } catch {
+            throw ValidationError("\(file): \(error)")
+        }
+        print(submission.plan.summary)
+        if dryRun { return }
+        let db = try PostgresConnection(url: connection.resolvedURL)
+        print("experiment \(try submission.enqueue(db))")
+    }
+}
+
+/// `seqtwins report EXPERIMENT`: the label-efficiency and gain tables, as text, CSV or JSON, and the SVG curves.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Print an experiment's label-efficiency and gain tables; optionally draw the curves as SVG."
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "The experiment id.")
+    var experiment: Int64
+
+    @Flag(help: "Print CSV instead of aligned text.")
+    var csv = false
+
+    @Flag(help: "Print JSON instead of aligned text.")
+    var json = false
+
+    @Option(help: "Also write the label-efficiency curves to this SVG file.")
+    var svg: String?
+
+    @Option(help: ArgumentHelp("The metric: \(ReportMetric.allCases.map(\.rawValue).joined(separator: ", ")).",
+                               valueName: "metric"))
+    var metric = "primary"
+
+    func validate() throws {
+        guard !(csv && json) else { throw ValidationError("give at most one of --csv and --json") }
+        guard ReportMetric(rawValue: metric) != nil else {
+            throw ValidationError("--metric \(metric): expected one of "
+                                  + ReportMetric.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+    }
+
+    func run() throws {
+        let db = try PostgresConnection(url: connection.resolvedURL)
+        let store = ResultsStore(db)
+        let stored = try store.spec(experiment: experiment)
+        let rows = try store.resultRows(experiment: experiment)
+        let chosen = ReportMetric(rawValue: metric) ?? .primary
+        let report: ExperimentReport
+        if let resolved = try db.queryOne("""
+            SELECT resolved_spec::text AS spec FROM seqtwins.experiments WHERE id = \(experiment)
+            """)?.decode("spec", as: String?.self), let spec = try? ExperimentSpec(json: resolved) {
+            report = ExperimentReport(spec: spec, rows: rows, metric: chosen)
+        } else {
+            report = ExperimentReport(experiment: stored.name, rows: rows, metric: chosen)
+        }
+        if csv {
+            print(report.labelEfficiencyCSV())
+            if !report.gains.isEmpty { print(report.gainCSV()) }
+        } else if json {
+            print(String(decoding: try report.json(), as: UTF8.self))
+        } else {
+            if let progress = try ExperimentProgress.read(db, experiment: experiment).first, !progress.finished {
+                print("note: experiment not finished: " + progress.line())
+            }
+            print(report.text())
+        }
+        if let svg {
+            try report.svg().write(toFile: svg, atomically: true, encoding: .utf8)
+            FileHandle.standardError.write(Data("wrote \(svg)\n".utf8))
+        }
+    }
+}
