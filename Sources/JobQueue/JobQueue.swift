@@ -196,6 +196,7 @@ public struct JobQueue {
     /// Runs `body`'s writes in one transaction guarded by (job id, lease token) and marks the job `succeeded` in
     /// the same transaction.
     /// - Throws: `LeaseLost` or `JobCancelled` (nothing written), or what `body` throws (rolled back).
+    @discardableResult
     public func withFencedCompletion<T>(job: Int64, token: UUID, _ body: (PostgresConnection) throws -> T) throws -> T {
         try withFencedLease(job: job, token: token) { tx in
             let value = try body(tx)
@@ -209,6 +210,7 @@ public struct JobQueue {
     /// Runs `body`'s writes in one transaction guarded by (job id, lease token), leaving the job running: for
     /// intermediate results such as per-epoch metrics and periodic checkpoints.
     /// - Throws: `LeaseLost` or `JobCancelled` (nothing written), or what `body` throws (rolled back).
+    @discardableResult
     public func withFencedLease<T>(job: Int64, token: UUID, _ body: (PostgresConnection) throws -> T) throws -> T {
         try db.transaction { tx in
             let held = try tx.queryOne("""

@@ -66,9 +66,19 @@ struct WorkerCommand: ParsableCommand {
             requested: openblasCoretype ?? environment["SEQTWINS_OPENBLAS_CORETYPE"], environment: environment)
         // OpenBLAS reads OPENBLAS_CORETYPE when it loads, so it must be set for a new process.
         let needsCoretype = coretype.map { environment["OPENBLAS_CORETYPE"] != $0 } ?? false
-        if concurrency > 1 || needsCoretype {
+        if concurrency > 1 {
             try supervise(logger: logger, coretype: coretype)
             return
+        }
+        if let coretype, needsCoretype {
+            // A single worker restarts itself in place (same process id) so OpenBLAS loads with the kernel set.
+            logger.info("restarting with OPENBLAS_CORETYPE=\(coretype) (OpenBLAS runs \(ComputeEnvironment.blasCoreName))")
+            setenv("OPENBLAS_CORETYPE", coretype, 1)
+            let executable = WorkerSupervisor.currentExecutable().path
+            let arguments = [executable] + CommandLine.arguments.dropFirst()
+            var cArguments = arguments.map { strdup($0) } + [nil]
+            execv(executable, &cArguments)
+            throw ValidationError("could not restart \(executable) with OPENBLAS_CORETYPE set: errno \(errno)")
         }
         ComputeEnvironment.configureThreads(environment: environment)
         logger.info("\(ComputeEnvironment.blasSummary) OPENBLAS_CORETYPE=\(environment["OPENBLAS_CORETYPE"] ?? "unset")")

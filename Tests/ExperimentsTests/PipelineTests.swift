@@ -1,0 +1,242 @@
+import Experiments
+import Foundation
+import Postgres
+import SeqTwinsTestSupport
+import Testing
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// The whole pipeline against the real Postgres and the real `seqtwins` binary: enqueue, workers, results, report.
+@Suite("Experiment pipeline end to end", .enabled(if: TestDatabase.isAvailable), .serialized)
+final class PipelineTests {
+    let database: TestDatabase
+    let db: PostgresConnection
+    let folder: URL
+
+    init() throws {
+        database = try TestDatabase(suite: "pipeline")
+        db = try database.connect()
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("seqtwins-pipeline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        database.drop()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Worker flags for tests: short leases so a killed worker's job comes back within seconds.
+    static let worker = ["worker", "--lease-seconds", "3", "--heartbeat-seconds", "0.5", "--poll-seconds", "0.3",
+                         "--rescue-seconds", "0.5", "--openblas-coretype", "none"]
+
+    /// A tiny synthetic experiment: 4 methods, 2 seeds, 2 tasks, both protocols, 2 fractions.
+    static let tinySpec = """
+        {
+          "name": "tiny",
+          "dataset": {"kind": "synthetic",
+                      "synthetic": {"users": 400, "items": 120, "categories": 8, "mean_sequence_length": 20, "seed": 1}},
+          "preprocessing": {"max_length": 20, "label_categories": 6},
+          "encoder": {"kind": "transformer", "d": 16, "blocks": 1, "heads": 2, "ff": 32},
+          "methods": [
+            {"name": "barlow_twins", "epochs": 2, "batch_size": 64, "projector": [32, 32]},
+            {"name": "dual_encoder", "epochs": 2, "batch_size": 64},
+            {"name": "none"},
+            {"name": "bag_of_items", "hash_buckets": 16}
+          ],
+          "tasks": ["future_top_category", "future_categories"],
+          "protocols": ["linear_probe", "fine_tune"],
+          "label_fractions": [0.5, 1],
+          "fine_tune": {"epochs": 3, "patience": 2},
+          "seeds": 2
+        }
+        """
+
+    private func write(_ text: String, to name: String) throws -> String {
+        let url = folder.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    private func count(_ sql: SQL) throws -> Int {
+        try db.queryOne(sql)!.decode(0, as: Int.self)
+    }
+
+    private func runWorkerUntilIdle(timeout: Double = 240) throws -> String {
+        let (status, log) = try runSeqTwins(Self.worker + ["--exit-when-idle"], databaseURL: database.url,
+                                            timeout: timeout)
+        #expect(status == 0, "worker log:\n\(log.suffix(3000))")
+        return log
+    }
+
+    @Test func tinyExperimentRunsEndToEnd() throws {
+        let file = try write(Self.tinySpec, to: "tiny.json")
+        let (dryStatus, dryRun) = try runSeqTwins(["enqueue", file, "--dry-run"], databaseURL: database.url)
+        #expect(dryStatus == 0, "\(dryRun)")
+        #expect(dryRun.contains("pretrain 8, embed 8, evaluate 56"))
+        #expect(try count("SELECT count(*)::int FROM seqtwins.experiments") == 0)
+
+        let (status, output) = try runSeqTwins(["enqueue", file], databaseURL: database.url)
+        #expect(status == 0, "\(output)")
+        let experiment = try #require(output.split(separator: "\n").last.flatMap { Int64($0.split(separator: " ").last ?? "") })
+        _ = try runWorkerUntilIdle()
+
+        #expect(try count("SELECT count(*)::int FROM seqtwins.jobs WHERE experiment_id = \(experiment)") == 73)
+        #expect(try count("""
+            SELECT count(*)::int FROM seqtwins.jobs WHERE experiment_id = \(experiment) AND state <> 'succeeded'
+            """) == 0)
+        #expect(try count("SELECT count(*)::int FROM seqtwins.runs WHERE experiment_id = \(experiment)") == 8)
+        #expect(try count("SELECT count(*)::int FROM seqtwins.embeddings") == 8 * 400)
+        #expect(try count("SELECT count(*)::int FROM seqtwins.checkpoints WHERE kind = 'final'") == 6)
+        #expect(try count("SELECT count(*)::int FROM seqtwins.eval_results") == 56)
+        // Per-epoch metrics of the trained runs: loss at each of 2 epochs, for 2 methods and 2 seeds.
+        #expect(try count("SELECT count(*)::int FROM seqtwins.metrics WHERE name = 'loss'") >= 8)
+        #expect(try count("SELECT count(*)::int FROM seqtwins.metrics WHERE name = 'recall_at_10'") == 2)
+
+        // The README's queries.
+        let curve = try db.query("""
+            SELECT method, task, protocol, label_fraction, labelled_n, n, mean, sd
+            FROM seqtwins.label_efficiency WHERE experiment_id = \(experiment)
+            ORDER BY task, protocol, method, label_fraction
+            """)
+        #expect(curve.count == 4 * 2 * 2 + 3 * 2 * 2)
+        #expect(try curve.allSatisfy { try $0.decode("n", as: Int.self) == 2 })
+        let gains = try db.query("""
+            SELECT method, task, protocol, label_fraction, pairs, mean_difference, lower_95, upper_95, relative_gain
+            FROM seqtwins.method_gain WHERE experiment_id = \(experiment)
+            """)
+        #expect(gains.count == 3 * 2 * 2 + 2 * 2 * 2)
+        #expect(try gains.allSatisfy { try $0.decode("pairs", as: Int.self) == 2 })
+
+        // Re-running the planner adds nothing.
+        let before = try count("SELECT count(*)::int FROM seqtwins.jobs")
+        let (replan, replanOutput) = try runSeqTwins(
+            ["enqueue-job", "--kind", "plan", "--payload", #"{"experiment_id": \#(experiment)}"#,
+             "--experiment", "\(experiment)"], databaseURL: database.url)
+        #expect(replan == 0, "\(replanOutput)")
+        _ = try runWorkerUntilIdle()
+        #expect(try count("SELECT count(*)::int FROM seqtwins.jobs") == before + 1)
+        #expect(try count("SELECT count(*)::int FROM seqtwins.jobs WHERE state <> 'succeeded'") == 0)
+        #expect(try count("SELECT count(*)::int FROM seqtwins.eval_results") == 56)
+
+        // The report: text, and an SVG that parses as XML with one curve per method in each panel.
+        let svgPath = folder.appendingPathComponent("curves.svg").path
+        let (reportStatus, report) = try runSeqTwins(["report", "\(experiment)", "--svg", svgPath],
+                                                     databaseURL: database.url)
+        #expect(reportStatus == 0, "\(report)")
+        #expect(report.contains("barlow_twins") && report.contains("gain over dual_encoder"))
+        #if canImport(FoundationXML) || os(macOS)
+        let document = try XMLDocument(contentsOf: URL(fileURLWithPath: svgPath))
+        #expect(document.rootElement()?.name == "svg")
+        let curves = try document.nodes(forXPath: "//*[local-name()='polyline']")
+        // 2 tasks × 2 protocols = 4 panels; linear-probe panels hold 4 methods, fine-tune panels 3.
+        #expect(curves.count == 2 * 4 + 2 * 3)
+        #endif
+    }
+
+    @Test func aWorkerKilledDuringPretrainingIsRescuedAndResumes() throws {
+        let spec = """
+            {
+              "name": "killed",
+              "dataset": {"kind": "synthetic",
+                          "synthetic": {"users": 1500, "items": 300, "categories": 8, "mean_sequence_length": 30}},
+              "preprocessing": {"max_length": 30, "label_categories": 6},
+              "encoder": {"kind": "transformer", "d": 32, "blocks": 1, "heads": 2, "ff": 64},
+              "methods": [{"name": "barlow_twins", "epochs": 40, "batch_size": 64, "projector": [64, 64]}],
+              "tasks": ["future_top_category"],
+              "protocols": ["linear_probe"],
+              "label_fractions": [1],
+              "seeds": 1
+            }
+            """
+        let file = try write(spec, to: "killed.json")
+        let (status, output) = try runSeqTwins(["enqueue", file], databaseURL: database.url)
+        #expect(status == 0, "\(output)")
+
+        let first = try SeqTwinsProcess(Self.worker, databaseURL: database.url)
+        let checkpointed = try waitUntil(timeout: 120) {
+            try count("SELECT count(*)::int FROM seqtwins.checkpoints WHERE kind = 'latest' AND epoch >= 2") > 0
+        }
+        #expect(checkpointed, "no periodic checkpoint appeared:\n\(first.log.suffix(2000))")
+        first.signal(SIGKILL)
+        _ = first.wait(timeout: 10)
+        let killedAt = try count("SELECT epoch FROM seqtwins.checkpoints WHERE kind = 'latest'")
+        #expect(try count("SELECT count(*)::int FROM seqtwins.checkpoints WHERE kind = 'final'") == 0)
+
+        // The killed job is rescued once its 3 s lease runs out, by a worker that keeps running until it is done.
+        let second = try SeqTwinsProcess(Self.worker, databaseURL: database.url)
+        let finished = try waitUntil(timeout: 300) {
+            try count("SELECT count(*)::int FROM seqtwins.jobs WHERE state NOT IN ('succeeded', 'failed', 'cancelled')") == 0
+        }
+        second.signal(SIGTERM)
+        _ = second.wait(timeout: 30)
+        let log = second.log
+        #expect(finished, "\(log.suffix(2000))")
+        #expect(log.contains("resuming barlow_twins seed 0 after epoch"), "\(log.suffix(2000))")
+        let pretrain = try #require(try db.queryOne("SELECT state, attempts FROM seqtwins.jobs WHERE kind = 'pretrain'"))
+        #expect(try pretrain.decode("state", as: String.self) == "succeeded")
+        #expect(try pretrain.decode("attempts", as: Int.self) == 2)
+        // One set of results: one loss per epoch (steps are keyed), one final checkpoint, one evaluation.
+        #expect(try count("SELECT count(*)::int FROM seqtwins.metrics WHERE name = 'loss'") == 40)
+        #expect(try count("SELECT min(epoch)::int FROM seqtwins.metrics WHERE name = 'loss'") == 1)
+        #expect(try count("SELECT count(*)::int FROM seqtwins.checkpoints WHERE kind = 'final'") == 1)
+        #expect(try count("SELECT count(*)::int FROM seqtwins.eval_results") == 1)
+        #expect(killedAt >= 2 && killedAt < 40)
+    }
+
+    @Test(arguments: [
+        ("methods", #"[{"name": "bt"}]"#, #"methods[0].name: unknown method "bt"; allowed: barlow_twins"#),
+        ("label_fractions", "[0.5, 1.5]", "label_fractions[1]"),
+        ("tasks", #"["next_category", "gender"]"#, #"tasks[1]: task "gender" is not supported by dataset"#),
+    ])
+    func badSpecsGetPreciseErrorsAndStoreNothing(field: String, value: String, message: String) throws {
+        // A sequence-format dataset: categories but no user attributes, so `gender` is not supported.
+        let sequences = (1...60).map { user in "u\(user) " + (0..<8).map { "i\((user * 7 + $0 * 3) % 40)" }.joined(separator: " ") }
+        let dataset = try write(sequences.joined(separator: "\n") + "\n", to: "seq.txt")
+        let attributes = try write("{" + (0..<40).map { #""i\#($0)": [\#($0 % 5)]"# }.joined(separator: ", ") + "}",
+                                   to: "attributes.json")
+        var fields = [
+            "name": #""bad""#,
+            "dataset": #"{"kind": "sequences", "path": "\#(dataset)", "item_attributes": "\#(attributes)"}"#,
+            "methods": #"[{"name": "none"}]"#,
+            "tasks": #"["next_category"]"#,
+            "protocols": #"["linear_probe"]"#,
+        ]
+        fields[field] = value
+        let spec = "{" + fields.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
+        let file = try write(spec, to: "bad.json")
+        let (status, output) = try runSeqTwins(["enqueue", file], databaseURL: database.url)
+        #expect(status != 0)
+        #expect(output.contains(message), "\(output)")
+        #expect(output.contains(file), "the error names the file: \(output)")
+        #expect(try count("SELECT count(*)::int FROM seqtwins.experiments") == 0)
+        #expect(try count("SELECT count(*)::int FROM seqtwins.jobs") == 0)
+    }
+
+    @Test func aMissingDatasetFileIsNamed() throws {
+        let spec = """
+            {"name": "missing", "dataset": {"kind": "movielens1m", "path": "\(folder.path)/no-such-folder"},
+             "methods": [{"name": "none"}], "tasks": ["gender"]}
+            """
+        let file = try write(spec, to: "missing.json")
+        let (status, output) = try runSeqTwins(["enqueue", file], databaseURL: database.url)
+        #expect(status != 0)
+        #expect(output.contains("dataset.path") && output.contains("no-such-folder"), "\(output)")
+        #expect(try count("SELECT count(*)::int FROM seqtwins.experiments") == 0)
+    }
+
+    @Test func aBadSpecEnqueuedInSQLFailsItsPlanJobWithTheField() throws {
+        let experiment = try ResultsStore(db).enqueueExperiment(specJSON: #"""
+            {"name": "sql", "dataset": {"kind": "synthetic"}, "methods": [{"name": "barlow_twins", "epochs": 0}]}
+            """#)
+        _ = try runWorkerUntilIdle(timeout: 60)
+        let plan = try #require(try db.queryOne("SELECT state, attempts, last_error FROM seqtwins.jobs WHERE kind = 'plan'"))
+        #expect(try plan.decode("state", as: String.self) == "failed")
+        #expect(try plan.decode("attempts", as: Int.self) == 1)
+        let error: String = try plan.decode("last_error")
+        #expect(error.contains("methods[0].epochs"), "\(error)")
+        #expect(try count("SELECT count(*)::int FROM seqtwins.jobs WHERE experiment_id = \(experiment)") == 1)
+        #expect(try count("SELECT count(*)::int FROM seqtwins.runs") == 0)
+    }
+}
