@@ -105,3 +105,46 @@ struct ReportCommand: ParsableCommand {
         }
     }
 }
+
+/// `seqtwins wait EXPERIMENT`: shows the experiment's progress until every job has finished.
+struct WaitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wait",
+        abstract: "Show an experiment's progress until all its jobs finish; exit 1 if any failed or was cancelled."
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "The experiment id.")
+    var experiment: Int64
+
+    @Option(help: "Seconds between progress reads.")
+    var interval = 2.0
+
+    @Option(help: "Give up after this many seconds (exit 2); default: wait for ever.")
+    var timeout: Double?
+
+    func run() throws {
+        let db = try PostgresConnection(url: connection.resolvedURL)
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        let terminal = isatty(STDOUT_FILENO) == 1
+        while true {
+            guard let progress = try ExperimentProgress.read(db, experiment: experiment).first else {
+                throw ValidationError("experiment \(experiment) does not exist")
+            }
+            let line = progress.line()
+            FileHandle.standardOutput.write(Data((terminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
+            if progress.finished && progress.jobs > 0 {
+                if terminal { FileHandle.standardOutput.write(Data("\n".utf8)) }
+                if progress.failed + progress.cancelled > 0 { throw ExitCode(1) }
+                return
+            }
+            if let deadline, Date() >= deadline {
+                if terminal { FileHandle.standardOutput.write(Data("\n".utf8)) }
+                throw ExitCode(2)
+            }
+            Thread.sleep(forTimeInterval: interval)
+            try db.reconnectIfNeeded()
+        }
+    }
+}

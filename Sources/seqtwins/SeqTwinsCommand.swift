@@ -10,8 +10,9 @@ struct SeqTwinsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seqtwins",
         abstract: "Batch jobs for self-supervised user representations, with PostgreSQL as the queue.",
-        subcommands: [EnqueueExperimentCommand.self, WorkerCommand.self, StatusCommand.self, ReportCommand.self,
-                      CancelCommand.self, RetryCommand.self, EnqueueJobCommand.self, DatabaseCommand.self]
+        subcommands: [EnqueueExperimentCommand.self, WorkerCommand.self, StatusCommand.self, WaitCommand.self,
+                      ReportCommand.self, CancelCommand.self, RetryCommand.self, EnqueueJobCommand.self,
+                      DatabaseCommand.self]
     )
 }
 
