@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: swiftSettings),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Tensors"], swiftSettings: swiftSettings),
-        .testTarget(name: "SequencesTests", dependencies: ["Sequences"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "SequencesTests", dependencies: ["Sequences", "SeqTwinsTestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "NeuralNet", "Tensors", "Sequences"], swiftSettings: swiftSettings),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Learning", "Sequences", "Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
     ]

@@ -15,6 +15,25 @@ public enum RepositoryPaths {
         return FileManager.default.fileExists(atPath: url.path) ? url : nil
     }
 
+    /// `sharedData`'s path, or `nil` when absent.
+    public static var sharedDataPath: String? { sharedData?.path }
+
+    /// Whether real-data tests run: when the data is present, or when `CI=true` (then they fail without it, through
+    /// a `#require` on ``sharedDataPath``). Elsewhere a missing folder prints why and skips them.
+    public static let realDataTestsEnabled: Bool = {
+        if sharedData != nil { return true }
+        if ProcessInfo.processInfo.environment["CI"] == "true" { return true }
+        print("shared data not found beside the checkout (set SEQTWINS_SHARED_DATA); skipping real-data tests")
+        return false
+    }()
+
+    /// A fresh temporary directory whose name starts with `seqtwins-<label>-`.
+    public static func temporaryDirectory(_ label: String) -> String {
+        let path = NSTemporaryDirectory() + "seqtwins-\(label)-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
     /// The built products folder holding this test bundle and the `seqtwins` executable.
     public static var productsFolder: URL {
         if let bundle = Bundle.allBundles.first(where: { $0.bundlePath.hasSuffix(".xctest") }) {

@@ -1,4 +1,5 @@
 import Foundation
+import SeqTwinsTestSupport
 import Testing
 
 @testable import Sequences
@@ -12,34 +13,17 @@ enum Paths {
     /// A fixture file or folder.
     static func fixture(_ name: String) -> String { fixtures + "/" + name }
 
-    /// The repository root (two levels above this test folder).
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    /// The repository root.
+    static let repositoryRoot = RepositoryPaths.root
 
     /// `<repo root>/../shared/data`, or `$SEQTWINS_SHARED_DATA`; nil when the folder is absent.
-    static let sharedData: String? = {
-        let path =
-            ProcessInfo.processInfo.environment["SEQTWINS_SHARED_DATA"]
-            ?? repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data").path
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-            ? path : nil
-    }()
+    static let sharedData: String? = RepositoryPaths.sharedDataPath
 
     /// Whether real-data tests run: when the data is present, or when `CI=true` (then they fail without it).
-    static let realDataTestsEnabled: Bool = {
-        if sharedData != nil { return true }
-        if ProcessInfo.processInfo.environment["CI"] == "true" { return true }
-        print("SequencesTests: shared data not found (set SEQTWINS_SHARED_DATA); skipping real-data tests")
-        return false
-    }()
+    static let realDataTestsEnabled = RepositoryPaths.realDataTestsEnabled
 
     /// A fresh temporary directory.
-    static func temporaryDirectory(_ label: String) -> String {
-        let path = NSTemporaryDirectory() + "seqtwins-\(label)-\(UUID().uuidString)"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
+    static func temporaryDirectory(_ label: String) -> String { RepositoryPaths.temporaryDirectory(label) }
 }
 
 /// Runs `body` and returns the `DatasetError` it throws (failing the test when it throws none or another type).
