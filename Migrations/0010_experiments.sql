@@ -47,7 +47,7 @@ COMMENT ON COLUMN seqtwins.runs.params IS 'The method''s hyper-parameters, encod
 CREATE TABLE seqtwins.metrics (
     run_id bigint NOT NULL REFERENCES seqtwins.runs (id) ON DELETE CASCADE,
     name text NOT NULL,
-    step integer NOT NULL,
+    step bigint NOT NULL,
     epoch integer,
     value double precision NOT NULL,
     recorded_at timestamptz NOT NULL DEFAULT now(),
@@ -60,7 +60,7 @@ CREATE TABLE seqtwins.checkpoints (
     run_id bigint NOT NULL REFERENCES seqtwins.runs (id) ON DELETE CASCADE,
     kind text NOT NULL CHECK (kind IN ('final', 'latest')),
     epoch integer NOT NULL,
-    step integer NOT NULL,
+    step bigint NOT NULL,
     bytes bytea NOT NULL,
     config jsonb NOT NULL DEFAULT '{}',
     sha256 text GENERATED ALWAYS AS (encode(sha256(bytes), 'hex')) STORED,
@@ -126,7 +126,7 @@ SELECT r.experiment_id,
        e.protocol,
        e.label_fraction,
        avg(e.labelled_n)::double precision AS labelled_n,
-       count(*)::integer AS n,
+       count(seqtwins.primary_score(e.task, e.accuracy, e.roc_auc))::integer AS n,
        avg(seqtwins.primary_score(e.task, e.accuracy, e.roc_auc)) AS mean,
        stddev_samp(seqtwins.primary_score(e.task, e.accuracy, e.roc_auc)) AS sd,
        avg(e.balanced_accuracy) AS mean_balanced_accuracy,
@@ -214,7 +214,8 @@ RETURNS TABLE (user_id text, similarity double precision) LANGUAGE sql STABLE AS
     LIMIT k
 $$;
 
--- Stores a spec and enqueues its plan job; returns the experiment id. The spec is validated by the plan job: a bad
+-- Stores a spec and enqueues its plan job (at `priority`; the planned jobs get fixed priorities by stage); returns
+-- the experiment id. The spec is validated by the plan job: a bad
 -- spec fails that job with an error naming the field (nothing else is created).
 CREATE FUNCTION seqtwins.enqueue_experiment(spec jsonb, priority integer DEFAULT 10) RETURNS bigint
 LANGUAGE plpgsql AS $$
@@ -248,6 +249,8 @@ DECLARE
     parents bigint[];
     missing text;
 BEGIN
+    -- Serialise planners of the same experiment, so two plan jobs cannot both insert the same key.
+    PERFORM 1 FROM seqtwins.experiments x WHERE x.id = experiment FOR UPDATE;
     SELECT j.id INTO existing FROM seqtwins.jobs j WHERE j.experiment_id = experiment AND j.key = job_key;
     IF existing IS NOT NULL THEN
         RETURN existing;

@@ -2,14 +2,23 @@ import Postgres
 
 /// One row of `seqtwins.experiment_progress`: how far an experiment has come.
 public struct ExperimentProgress: Sendable, Equatable {
+    /// The experiment.
     public var experimentID: Int64
+    /// Its name.
     public var name: String
+    /// All its jobs, the plan job included.
     public var jobs: Int
+    /// Jobs waiting on parents.
     public var blocked: Int
+    /// Jobs ready to run.
     public var queued: Int
+    /// Jobs running.
     public var running: Int
+    /// Jobs done.
     public var succeeded: Int
+    /// Jobs failed for good.
     public var failed: Int
+    /// Jobs cancelled.
     public var cancelled: Int
     /// Finished jobs plus the running ones' progress, over all jobs (0...1).
     public var fractionDone: Double

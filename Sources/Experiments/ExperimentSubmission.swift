@@ -46,7 +46,7 @@ public struct ExperimentSubmission: Sendable {
         }
     }
 
-    /// Stores the spec (with defaults filled in) and its `plan` job. Returns the experiment id.
+    /// Stores the spec (with defaults filled in) and its `plan` job, at `priority`. Returns the experiment id.
     public func enqueue(_ db: PostgresConnection, priority: Int = 10) throws -> Int64 {
         let json = String(decoding: try spec.canonicalJSON(), as: UTF8.self)
         return try ResultsStore(db).enqueueExperiment(specJSON: json, priority: priority)
@@ -65,5 +65,12 @@ public struct SpecFileError: Error, CustomStringConvertible, Sendable {
     /// What is wrong (for a bad spec: the field's path, what was found and what is allowed).
     public var message: String
 
+    /// An error about `file`.
+    public init(file: String, message: String) {
+        self.file = file
+        self.message = message
+    }
+
+    /// `FILE: message`.
     public var description: String { "\(file): \(message)" }
 }

@@ -70,7 +70,7 @@ public struct ResultsStore {
     public func writeMetrics(run: Int64, step: Int, epoch: Int?, values: [String: Double]) throws {
         guard !values.isEmpty else { return }
         let rows = values.sorted { $0.key < $1.key }.map { name, value -> SQL in
-            "(\(run), \(name), \(Int32(step)), \(epoch.map(Int32.init)), \(value))"
+            "(\(run), \(name), \(Int64(step)), \(epoch.map(Int32.init)), \(value))"
         }
         try db.execute("""
             INSERT INTO seqtwins.metrics (run_id, name, step, epoch, value) VALUES \(SQL.joined(rows))
@@ -91,25 +91,35 @@ public struct ResultsStore {
                                 config: PostgresJSON = PostgresJSON(text: "{}")) throws {
         try db.execute("""
             INSERT INTO seqtwins.checkpoints (run_id, kind, epoch, step, bytes, config)
-            VALUES (\(run), \(kind.rawValue), \(Int32(epoch)), \(Int32(step)), \(bytes), \(config))
+            VALUES (\(run), \(kind.rawValue), \(Int32(epoch)), \(Int64(step)), \(bytes), \(config))
             ON CONFLICT (run_id, kind) DO UPDATE
             SET epoch = EXCLUDED.epoch, step = EXCLUDED.step, bytes = EXCLUDED.bytes, config = EXCLUDED.config,
                 created_at = now()
             """)
     }
 
-    /// A stored checkpoint, or `nil`. The bytes are checked against the stored SHA-256 by the server.
-    /// - Throws: `ResultsStoreError.corruptCheckpoint` when they do not match.
+    /// A stored checkpoint, or `nil`. (The bytes carry their own per-parameter checksums, which restoring checks;
+    /// the table's `sha256` column is for people comparing checkpoints in SQL.)
     public func checkpoint(run: Int64, kind: CheckpointKind) throws -> StoredCheckpoint? {
         guard let row = try db.queryOne("""
-            SELECT epoch, step, bytes, config, encode(sha256(bytes), 'hex') = sha256 AS intact
-            FROM seqtwins.checkpoints WHERE run_id = \(run) AND kind = \(kind.rawValue)
+            SELECT epoch, step, bytes, config FROM seqtwins.checkpoints WHERE run_id = \(run) AND kind = \(kind.rawValue)
             """) else { return nil }
-        guard try row.decode("intact", as: Bool.self) else {
-            throw ResultsStoreError.corruptCheckpoint(run: run, kind: kind.rawValue)
-        }
         return StoredCheckpoint(epoch: try row.decode("epoch"), step: try row.decode("step"),
                                 bytes: try row.decode("bytes"), config: try row.decode("config"))
+    }
+
+    /// Deletes a run's checkpoint of `kind` (the resumable `latest` once `final` is written).
+    public func deleteCheckpoint(run: Int64, kind: CheckpointKind) throws {
+        try db.execute("DELETE FROM seqtwins.checkpoints WHERE run_id = \(run) AND kind = \(kind.rawValue)")
+    }
+
+    /// The spec an experiment runs with: the planner's resolved spec (defaults filled in), else the submitted one.
+    /// - Throws: `ResultsStoreError.unknownExperiment`, or the spec's decoding error.
+    public func resolvedSpec(experiment: Int64) throws -> ExperimentSpec {
+        guard let row = try db.queryOne("""
+            SELECT coalesce(resolved_spec, spec)::text AS spec FROM seqtwins.experiments WHERE id = \(experiment)
+            """) else { throw ResultsStoreError.unknownExperiment(experiment) }
+        return try ExperimentSpec(json: try row.decode("spec", as: String.self))
     }
 
     // MARK: Embeddings and evaluations
@@ -200,17 +210,29 @@ public struct StoredCheckpoint: Sendable {
 
 /// One evaluation's figures, as stored in `seqtwins.eval_results`.
 public struct EvaluationRecord: Sendable {
+    /// The run evaluated.
     public var run: Int64
+    /// The task.
     public var task: String
+    /// `linear_probe` or `fine_tune`.
     public var evaluationProtocol: String
+    /// The label fraction in `(0, 1]`.
     public var fraction: Double
+    /// Labelled train users actually used.
     public var labelledN: Int
+    /// Validation users used to choose the L2 strength or stop early.
     public var validationN: Int?
+    /// Test users scored.
     public var testN: Int
+    /// Test accuracy (`nil` for the multi-label task).
     public var accuracy: Double?
+    /// Test balanced accuracy.
     public var balancedAccuracy: Double?
+    /// Test macro-F1.
     public var macroF1: Double?
+    /// Test ROC-AUC (binary tasks) or macro ROC-AUC (multi-label).
     public var rocAUC: Double?
+    /// The majority-class accuracy of the same split.
     public var majorityAccuracy: Double?
     /// Anything else worth keeping (chosen L2 strength, epochs trained, ...).
     public var details: PostgresJSON
@@ -241,17 +263,17 @@ public struct EvaluationRecord: Sendable {
 
 /// A results lookup found nothing where something was expected.
 public enum ResultsStoreError: Error, CustomStringConvertible, Sendable {
+    /// No experiment has this id.
     case unknownExperiment(Int64)
+    /// The planner has not created this run.
     case unknownRun(experiment: Int64, series: String, seed: Int)
-    case corruptCheckpoint(run: Int64, kind: String)
 
+    /// The message.
     public var description: String {
         switch self {
         case .unknownExperiment(let id): "experiment \(id) does not exist"
         case .unknownRun(let experiment, let series, let seed):
             "experiment \(experiment) has no run for series \(series), seed \(seed) (was it planned?)"
-        case .corruptCheckpoint(let run, let kind):
-            "the \(kind) checkpoint of run \(run) does not match its stored SHA-256"
         }
     }
 }

@@ -79,6 +79,15 @@ public final class JobContext: @unchecked Sendable {
         }
     }
 
+    /// Runs `body`'s reads after checking the lease, without a transaction or a row lock (so the heartbeat is never
+    /// blocked). Must be called from the handler's own thread.
+    /// - Throws: `LeaseLost` or `JobCancelled`, or what `body` throws.
+    @discardableResult
+    public func withLeaseCheckedRead<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try checkCancelled()
+        return try JobQueue(db).withLeaseCheck(job: job.id, token: job.leaseToken, body)
+    }
+
     /// Whether `withFencedTransaction` committed.
     public var isCompleted: Bool { lock.withLock { completed } }
 

@@ -207,6 +207,20 @@ public struct JobQueue {
         }
     }
 
+    /// Checks that `token` still holds the job's lease, then runs `body` outside any transaction and without locking
+    /// the job's row: for a handler's reads (a spec, checkpoint bytes, embeddings), which need no fencing but should
+    /// stop once the lease is gone. The heartbeat is never blocked by it.
+    /// - Throws: `LeaseLost` or `JobCancelled`, or what `body` throws.
+    @discardableResult
+    public func withLeaseCheck<T>(job: Int64, token: UUID, _ body: (PostgresConnection) throws -> T) throws -> T {
+        let row = try db.queryOne("SELECT state FROM seqtwins.jobs WHERE id = \(job) AND lease_token = \(token)")
+        switch try row?.decode("state", as: String.self) {
+        case "running": return try body(db)
+        case "cancelled": throw JobCancelled(jobID: job)
+        default: throw LeaseLost(jobID: job, token: token.uuidString)
+        }
+    }
+
     /// Runs `body`'s writes in one transaction guarded by (job id, lease token), leaving the job running: for
     /// intermediate results such as per-epoch metrics and periodic checkpoints.
     /// - Throws: `LeaseLost` or `JobCancelled` (nothing written), or what `body` throws (rolled back).

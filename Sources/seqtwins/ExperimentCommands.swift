@@ -31,8 +31,10 @@ struct EnqueueExperimentCommand: ParsableCommand {
         let submission: ExperimentSubmission
         do {
             submission = try ExperimentSubmission(spec: spec)
+        } catch let error as SpecFileError {
+            throw error
         } catch {
-            throw ValidationError("\(file): \(error)")
+            throw SpecFileError(file: file, message: "\(error)")
         }
         print(submission.plan.summary)
         if dryRun { return }
@@ -80,14 +82,10 @@ struct ReportCommand: ParsableCommand {
         let stored = try store.spec(experiment: experiment)
         let rows = try store.resultRows(experiment: experiment)
         let chosen = ReportMetric(rawValue: metric) ?? .primary
-        let report: ExperimentReport
-        if let resolved = try db.queryOne("""
-            SELECT resolved_spec::text AS spec FROM seqtwins.experiments WHERE id = \(experiment)
-            """)?.decode("spec", as: String?.self), let spec = try? ExperimentSpec(json: resolved) {
-            report = ExperimentReport(spec: spec, rows: rows, metric: chosen)
-        } else {
-            report = ExperimentReport(experiment: stored.name, rows: rows, metric: chosen)
-        }
+        // A spec that no longer decodes (an older build's) still reports, by its name and the rows' own order.
+        let report = (try? store.resolvedSpec(experiment: experiment)).map {
+            ExperimentReport(spec: $0, rows: rows, metric: chosen)
+        } ?? ExperimentReport(experiment: stored.name, rows: rows, metric: chosen)
         if csv {
             print(report.labelEfficiencyCSV())
             if !report.gains.isEmpty { print(report.gainCSV()) }

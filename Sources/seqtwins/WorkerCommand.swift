@@ -117,6 +117,8 @@ struct WorkerCommand: ParsableCommand {
         if let maxJobs { arguments += ["--max-jobs", "\(maxJobs)"] }
         if let kinds { arguments += ["--kinds", kinds] }
         if let name { arguments += ["--name", name] }
+        // The children must not pick a kernel of their own: they get the resolved choice (or none).
+        arguments += ["--openblas-coretype", coretype ?? "none"]
         var environment: [String: String] = [
             ComputeEnvironment.threadsVariable: String(ComputeEnvironment.threadsPerProcess(concurrency)),
         ]

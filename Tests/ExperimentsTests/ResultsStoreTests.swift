@@ -138,6 +138,24 @@ final class ResultsStoreTests {
         }
     }
 
+    @Test func aMissingScoreIsNotCountedAsASeed() throws {
+        let experiment = try store.enqueueExperiment(specJSON: #"{"name": "nulls"}"#)
+        for (seed, auc) in [(0, 0.7), (1, nil), (2, 0.8)] as [(Int, Double?)] {
+            let run = try makeRun(experiment, "barlow_twins", seed: seed)
+            try store.writeEvaluation(EvaluationRecord(
+                run: run, task: "future_categories", evaluationProtocol: "linear_probe", fraction: 1, labelledN: 10,
+                validationN: nil, testN: 5, accuracy: nil, balancedAccuracy: nil, macroF1: nil, rocAUC: auc,
+                majorityAccuracy: nil, job: nil))
+        }
+        let row = try #require(try db.queryOne("""
+            SELECT n, mean FROM seqtwins.label_efficiency WHERE experiment_id = \(experiment)
+            """))
+        let report = ExperimentReport(experiment: "nulls", rows: try store.resultRows(experiment: experiment))
+        #expect(try row.decode("n", as: Int.self) == 2)
+        #expect(report.labelEfficiency.first?.n == 2)
+        #expect(abs(try row.decode("mean", as: Double.self) - 0.75) < 1e-12)
+    }
+
     @Test func nearestUsersByCosineSimilarity() throws {
         let experiment = try store.enqueueExperiment(specJSON: #"{"name": "nn"}"#)
         let run = try makeRun(experiment, "barlow_twins", seed: 0)

@@ -21,7 +21,7 @@ public struct EmbedHandler: JobHandler {
     public func run(_ context: JobContext) throws {
         let payload = try ExperimentJob.decode(EmbedPayload.self, from: context.job)
         let experiment = try ExperimentJob.experimentID(of: context.job)
-        let (spec, run, checkpoint) = try context.withFencedWrite { db in
+        let (spec, run, checkpoint) = try context.withLeaseCheckedRead { db in
             let spec = try ExperimentJob.resolvedSpec(db, experiment: experiment)
             let store = ResultsStore(db)
             let run = try store.run(experiment: experiment, series: payload.series, seed: payload.seed)

@@ -25,7 +25,7 @@ public struct EvaluateHandler: JobHandler {
         let payload = try ExperimentJob.decode(EvaluatePayload.self, from: context.job)
         let experiment = try ExperimentJob.experimentID(of: context.job)
         let linear = payload.evaluationProtocol == "linear_probe"
-        let (spec, run, embeddings, checkpoint) = try context.withFencedWrite { db in
+        let (spec, run, embeddings, checkpoint) = try context.withLeaseCheckedRead { db in
             let spec = try ExperimentJob.resolvedSpec(db, experiment: experiment)
             let store = ResultsStore(db)
             let run = try store.run(experiment: experiment, series: payload.series, seed: payload.seed)

@@ -34,14 +34,14 @@ enum ExperimentJob {
         throw PermanentJobFailure("\(job.kind) job \(job.id) has no experiment_id")
     }
 
-    /// The experiment's spec with defaults filled in (as the planner stored it).
+    /// The experiment's spec with defaults filled in (as the planner stored it); a spec that no longer decodes
+    /// fails the job for good.
     static func resolvedSpec(_ db: PostgresConnection, experiment: Int64) throws -> ExperimentSpec {
-        guard let row = try db.queryOne("""
-            SELECT coalesce(resolved_spec, spec)::text AS spec FROM seqtwins.experiments WHERE id = \(experiment)
-            """) else { throw PermanentJobFailure("experiment \(experiment) does not exist") }
         do {
-            return try ExperimentSpec(json: try row.decode("spec", as: String.self))
-        } catch let error as ExperimentSpecError {
+            return try ResultsStore(db).resolvedSpec(experiment: experiment)
+        } catch let error as PostgresError {
+            throw error
+        } catch {
             throw PermanentJobFailure("experiment \(experiment): \(error)")
         }
     }

@@ -22,7 +22,9 @@ public struct PlanHandler: JobHandler {
     /// Runs one attempt.
     public func run(_ context: JobContext) throws {
         let experiment = try ExperimentJob.experimentID(of: context.job)
-        let (spec, plan) = try context.withFencedWrite { db in try Self.checkedPlan(db, experiment: experiment) }
+        let stored = try context.withLeaseCheckedRead { db in try ResultsStore(db).spec(experiment: experiment) }
+        // Loading the dataset may take minutes: no transaction and no row lock is held meanwhile.
+        let (spec, plan) = try Self.checkedPlan(stored, experiment: experiment)
         context.reportProgress(0.5, "planning \(plan.jobs.count) jobs")
         let canonical = String(decoding: try spec.canonicalJSON(), as: UTF8.self)
         try context.withFencedTransaction { db in
@@ -51,14 +53,12 @@ public struct PlanHandler: JobHandler {
 
     /// Decodes the stored spec, checks the dataset's files and tasks, and plans it.
     /// - Throws: `PermanentJobFailure` with the field-naming message for any problem with the spec or dataset.
-    static func checkedPlan(_ db: PostgresConnection, experiment: Int64) throws -> (ExperimentSpec, ExperimentPlan) {
-        let stored = try ResultsStore(db).spec(experiment: experiment)
+    static func checkedPlan(_ stored: (name: String, json: String),
+                            experiment: Int64) throws -> (ExperimentSpec, ExperimentPlan) {
         do {
             let spec = try ExperimentSpec(json: stored.json)
             let submission = try ExperimentSubmission(spec: spec)
             return (spec, submission.plan)
-        } catch let error as PostgresError {
-            throw error
         } catch {
             // A spec or dataset problem: no retry can fix it.
             throw PermanentJobFailure("experiment \(experiment) (\(stored.name)): \(error)")

@@ -24,7 +24,7 @@ public struct PretrainHandler: JobHandler {
     public func run(_ context: JobContext) throws {
         let payload = try ExperimentJob.decode(PretrainPayload.self, from: context.job)
         let experiment = try ExperimentJob.experimentID(of: context.job)
-        let (run, latest) = try context.withFencedWrite { db in
+        let (run, latest) = try context.withLeaseCheckedRead { db in
             let store = ResultsStore(db)
             let run = try store.run(experiment: experiment, series: payload.series, seed: payload.seed)
             return (run, try store.checkpoint(run: run, kind: .latest))
@@ -36,7 +36,15 @@ public struct PretrainHandler: JobHandler {
         let data = try DatasetCache.shared.prepared(try DatasetRequest(payload: payload))
         let config = try PretrainConfig(method: payload.method, encoder: payload.encoder,
                                         preprocessing: payload.preprocessing, itemCount: data.itemCount)
-        let resume = try latest.map { try TrainingState(bytes: $0.bytes) }
+        var resume: TrainingState?
+        if let latest {
+            do {
+                resume = try TrainingState(bytes: latest.bytes)
+            } catch {
+                // A checkpoint this build cannot resume from (another version, another method) is set aside.
+                context.logger.warning("cannot resume from the latest checkpoint (\(error)); starting over")
+            }
+        }
         if let resume {
             context.logger.info("resuming \(payload.series) seed \(payload.seed) after epoch \(resume.epoch)")
         }
@@ -71,10 +79,14 @@ public struct PretrainHandler: JobHandler {
             for row in pending.take() {
                 try store.writeMetrics(run: run, step: row.step, epoch: row.epoch, values: row.values)
             }
+            // The last epoch's figures are already recorded; add only the end-of-training ones (Recall@10).
+            let lastEpoch = result.history.last?.values ?? [:]
+            let extra = result.metrics.filter { lastEpoch[$0.key] != $0.value }
             try store.writeMetrics(run: run, step: result.steps, epoch: config.method == .none ? 0 : epochs,
-                                   values: result.metrics)
+                                   values: extra)
             try store.writeCheckpoint(run: run, kind: .final, epoch: config.method == .none ? 0 : epochs,
                                       step: result.steps, bytes: result.checkpoint, config: encoderConfig)
+            try store.deleteCheckpoint(run: run, kind: .latest)
         }
     }
 }
