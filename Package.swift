@@ -68,6 +68,7 @@ let package = Package(
         .executableTarget(name: "bench-train", dependencies: ["NeuralNet", "Tensors"], swiftSettings: hotSettings),
         .executableTarget(name: "bench-pretrain", dependencies: ["Learning", "Sequences", "Tensors"], swiftSettings: hotSettings),
         .executableTarget(name: "bench-data", dependencies: ["Sequences"], swiftSettings: hotSettings),
+        .executableTarget(name: "bench-probe", dependencies: ["Experiments", "Learning", "Sequences", "Tensors"], swiftSettings: hotSettings),
 
         // Test support: the throwaway Postgres fixture shared by every database test suite.
         .target(name: "SeqTwinsTestSupport", dependencies: ["Postgres"], swiftSettings: swiftSettings),

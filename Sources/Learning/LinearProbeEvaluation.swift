@@ -17,11 +17,12 @@ public enum LinearProbeEvaluation {
         /// The optimiser's settings.
         public var options: LBFGSOptions
 
-        /// PROTOCOL.md's defaults: grid `{1e-4, …, 1}`, default `1e-2`, at least 20 validation labels.
+        /// PROTOCOL.md's defaults: grid `{1e-4, …, 1}`, default `1e-2`, at least 20 validation labels; the
+        /// optimiser stops by ``LBFGSOptions/probe``.
         public init(
             l2Grid: [Double] = LogisticRegression.defaultL2Grid, defaultL2: Double = LogisticRegression.defaultL2,
             minimumValidationLabels: Int = LogisticRegression.minimumValidationLabels,
-            options: LBFGSOptions = LBFGSOptions()
+            options: LBFGSOptions = .probe
         ) {
             self.l2Grid = l2Grid
             self.defaultL2 = defaultL2

@@ -35,44 +35,16 @@ extension LogisticRegression {
         ) -> Binary {
             precondition(
                 labels.count == x.rows, "LogisticRegression.Binary.fit: \(labels.count) labels, \(x.rows) rows")
-            precondition(l2 > 0, "LogisticRegression.Binary.fit: needs l2 > 0")
-            let n = x.rows
-            let d = x.columns
-            let positives = labels.reduce(0) { $0 + ($1 ? 1 : 0) }
-            if positives == 0 || positives == n {
-                let bias = log((Double(positives) + 0.5) / (Double(n - positives) + 0.5))
-                return Binary(weights: [Double](repeating: 0, count: d), bias: bias, l2: l2)
-            }
-            let targets = labels.map { $0 ? 1.0 : 0.0 }
-            let result = minimizeLBFGS(start: [Double](repeating: 0, count: d + 1), options: options) {
-                theta, gradient in
-                for k in gradient.indices { gradient[k] = 0 }
-                var loss = 0.0
-                theta.withUnsafeBufferPointer { t in
-                    x.values.withUnsafeBufferPointer { xs in
-                        gradient.withUnsafeMutableBufferPointer { g in
-                            for i in 0..<n {
-                                var z = t[d]
-                                for j in 0..<d { z += t[j] * xs[i * d + j] }
-                                // log(1 + e^z) computed stably.
-                                loss += (z > 0 ? z + log1p(exp(-z)) : log1p(exp(z))) - targets[i] * z
-                                let residual = 1 / (1 + exp(-z)) - targets[i]
-                                for j in 0..<d { g[j] += residual * xs[i * d + j] }
-                                g[d] += residual
-                            }
-                            let scale = 1 / Double(n)
-                            for k in 0...d { g[k] *= scale }
-                            for k in 0..<d { g[k] += l2 * t[k] }
-                        }
-                    }
-                }
-                var penalty = 0.0
-                for k in 0..<d { penalty += theta[k] * theta[k] }
-                return loss / Double(n) + 0.5 * l2 * penalty
-            }
-            return Binary(
-                weights: Array(result.x[0..<d]), bias: result.x[d], l2: l2,
-                iterations: result.iterations, converged: result.converged)
+            return OneVsRest.fit(
+                design: DesignMatrix(x), labels: labels.map { [$0] }, l2: l2, options: options, start: nil
+            ).models[0]
+        }
+
+        /// The constant model for a column whose `n` labels are all the same, `k` of them positive:
+        /// `w = 0`, `b = log((k + ½) / (n − k + ½))`.
+        static func constant(positives: Int, count n: Int, features d: Int, l2: Double) -> Binary {
+            let bias = log((Double(positives) + 0.5) / (Double(n - positives) + 0.5))
+            return Binary(weights: [Double](repeating: 0, count: d), bias: bias, l2: l2)
         }
 
         /// The scores `zᵢ = w·xᵢ + b`: `[n, d] → [n]`.
@@ -98,15 +70,59 @@ extension LogisticRegression {
         /// One model per label column.
         public var models: [Binary]
 
-        /// Fits one ``Binary`` per column of `labels: [n][L]`, each with the same `l2`.
+        /// Fits one ``Binary`` per column of `labels: [n][L]`, each with the same `l2`. The columns with both
+        /// classes are fitted together as one separable problem (see `BinaryColumnsObjective`), so they share the
+        /// GEMMs; a column with one class gets the constant model.
         public static func fit(
             _ x: FeatureMatrix, labels: [[Bool]], l2: Double, options: LBFGSOptions = LBFGSOptions()
         ) -> OneVsRest {
             precondition(
                 labels.count == x.rows, "LogisticRegression.OneVsRest.fit: \(labels.count) labels, \(x.rows) rows")
+            return fit(design: DesignMatrix(x), labels: labels, l2: l2, options: options, start: nil)
+        }
+
+        /// Fits on a prepared design matrix, starting from `start`'s parameters when given (a warm start from a
+        /// neighbouring L2 strength of a grid) and from zero otherwise. `iterations` and `converged` of every
+        /// fitted column are those of the joint fit.
+        static func fit(
+            design: DesignMatrix, labels: [[Bool]], l2: Double, options: LBFGSOptions, start: OneVsRest?
+        ) -> OneVsRest {
+            precondition(l2 > 0, "LogisticRegression.OneVsRest.fit: needs l2 > 0")
+            precondition(
+                labels.count == design.rows,
+                "LogisticRegression.OneVsRest.fit: \(labels.count) labels, \(design.rows) rows")
+            let n = design.rows
+            let d = design.columns
             let columns = labels.first?.count ?? 0
-            let models = (0..<columns).map { column in
-                Binary.fit(x, labels: labels.map { $0[column] }, l2: l2, options: options)
+            precondition(
+                labels.allSatisfy { $0.count == columns }, "LogisticRegression.OneVsRest.fit: ragged label rows")
+            var positives = [Int](repeating: 0, count: columns)
+            for row in labels {
+                for column in 0..<columns where row[column] { positives[column] += 1 }
+            }
+            let fitted = (0..<columns).filter { positives[$0] > 0 && positives[$0] < n }
+            var models = (0..<columns).map { Binary.constant(positives: positives[$0], count: n, features: d, l2: l2) }
+            guard !fitted.isEmpty else { return OneVsRest(models: models) }
+            let c = fitted.count
+            var targets = [Double](repeating: 0, count: n * c)
+            for i in 0..<n {
+                for (k, column) in fitted.enumerated() where labels[i][column] { targets[i * c + k] = 1 }
+            }
+            var initial = [Double](repeating: 0, count: c * d + c)
+            if let start, start.models.count == columns {
+                for (k, column) in fitted.enumerated() where start.models[column].weights.count == d {
+                    for j in 0..<d { initial[k * d + j] = start.models[column].weights[j] }
+                    initial[c * d + k] = start.models[column].bias
+                }
+            }
+            var objective = BinaryColumnsObjective(design: design, targets: targets, columnCount: c, l2: l2)
+            let result = minimizeLBFGSMixed(start: initial, options: options) { theta, gradient, exact in
+                objective.evaluate(theta, gradient: &gradient, exact: exact)
+            }
+            for (k, column) in fitted.enumerated() {
+                models[column] = Binary(
+                    weights: Array(result.x[(k * d)..<((k + 1) * d)]), bias: result.x[c * d + k], l2: l2,
+                    iterations: result.iterations, converged: result.converged)
             }
             return OneVsRest(models: models)
         }

@@ -35,6 +35,20 @@ extension LogisticRegression {
         return L2Selection(l2: grid[best], validationScores: scores, chosenOnValidation: true)
     }
 
+    /// Fits one model per distinct strength of `grid`, from the largest strength down, each warm-started from the
+    /// previous one (`fit(l2, previous)`): a strongly regularised problem converges fast and its solution is a good
+    /// start for the next, weaker one. Returns the models by strength.
+    static func fitGrid<Model>(_ grid: [Double], fit: (_ l2: Double, _ previous: Model?) -> Model) -> [Double: Model] {
+        var models: [Double: Model] = [:]
+        var previous: Model?
+        for l2 in Set(grid).sorted(by: >) {
+            let model = fit(l2, previous)
+            models[l2] = model
+            previous = model
+        }
+        return models
+    }
+
     /// A linear probe: a ``Standardizer`` fitted on the labelled training examples, then multinomial logistic
     /// regression with its L2 strength chosen from a grid by validation accuracy.
     public struct Probe: Sendable, Equatable, Codable {
@@ -47,7 +61,8 @@ extension LogisticRegression {
 
         /// Fits the probe. `train: [n, d]` with `labels: [n]` in `0..<classes`; `validation: [m, d]` with
         /// `validationLabels: [m]`. With `m < minimumValidation` (default 20) the L2 strength is `fallback`
-        /// (default 1e-2); otherwise the grid entry with the best validation accuracy.
+        /// (default 1e-2); otherwise the grid entry with the best validation accuracy, the grid being fitted from
+        /// the largest strength down with warm starts (``fitGrid(_:fit:)``) on one standardised copy of `train`.
         public static func fit(
             train: FeatureMatrix, labels: [Int], classes: Int,
             validation: FeatureMatrix, validationLabels: [Int],
@@ -56,19 +71,24 @@ extension LogisticRegression {
             options: LBFGSOptions = LBFGSOptions()
         ) -> Probe {
             let standardizer = Standardizer(fitting: train)
-            let x = standardizer.transform(train)
+            let design = DesignMatrix(standardizer.transform(train))
             let xValidation = standardizer.transform(validation)
-            var models: [Double: LogisticRegression] = [:]
+            let searched = validationLabels.count >= minimumValidation && !grid.isEmpty
+            let models =
+                searched
+                ? fitGrid(grid) { l2, previous in
+                    LogisticRegression.fit(
+                        design: design, labels: labels, classes: classes, l2: l2, options: options, start: previous)
+                } : [:]
             let selection = selectL2(
                 grid: grid, validationCount: validationLabels.count, minimum: minimumValidation, fallback: fallback
             ) { l2 in
-                let model = LogisticRegression.fit(x, labels: labels, classes: classes, l2: l2, options: options)
-                models[l2] = model
-                return Metrics.accuracy(truth: validationLabels, predicted: model.predict(xValidation)) ?? 0
+                Metrics.accuracy(truth: validationLabels, predicted: models[l2]!.predict(xValidation)) ?? 0
             }
             let model =
                 models[selection.l2]
-                ?? LogisticRegression.fit(x, labels: labels, classes: classes, l2: selection.l2, options: options)
+                ?? LogisticRegression.fit(
+                    design: design, labels: labels, classes: classes, l2: selection.l2, options: options, start: nil)
             return Probe(standardizer: standardizer, model: model, selection: selection)
         }
 
@@ -92,7 +112,8 @@ extension LogisticRegression {
         public var selection: L2Selection
 
         /// Fits the probe on `train: [n, d]`, `labels: [n][L]`, choosing L2 on `validation: [m, d]` and
-        /// `validationLabels: [m][L]` (with `m < minimumValidation`, default 20: `fallback`, default 1e-2).
+        /// `validationLabels: [m][L]` (with `m < minimumValidation`, default 20: `fallback`, default 1e-2). The grid is
+        /// fitted from the largest strength down with warm starts, all columns together per strength.
         public static func fit(
             train: FeatureMatrix, labels: [[Bool]],
             validation: FeatureMatrix, validationLabels: [[Bool]],
@@ -101,17 +122,22 @@ extension LogisticRegression {
             options: LBFGSOptions = LBFGSOptions()
         ) -> MultiLabelProbe {
             let standardizer = Standardizer(fitting: train)
-            let x = standardizer.transform(train)
+            let design = DesignMatrix(standardizer.transform(train))
             let xValidation = standardizer.transform(validation)
-            var models: [Double: OneVsRest] = [:]
+            let searched = validationLabels.count >= minimumValidation && !grid.isEmpty
+            let models =
+                searched
+                ? fitGrid(grid) { l2, previous in
+                    OneVsRest.fit(design: design, labels: labels, l2: l2, options: options, start: previous)
+                } : [:]
             let selection = selectL2(
                 grid: grid, validationCount: validationLabels.count, minimum: minimumValidation, fallback: fallback
             ) { l2 in
-                let model = OneVsRest.fit(x, labels: labels, l2: l2, options: options)
-                models[l2] = model
-                return Metrics.macroROCAUC(truth: validationLabels, scores: model.decision(xValidation)).auc ?? 0
+                Metrics.macroROCAUC(truth: validationLabels, scores: models[l2]!.decision(xValidation)).auc ?? 0
             }
-            let model = models[selection.l2] ?? OneVsRest.fit(x, labels: labels, l2: selection.l2, options: options)
+            let model =
+                models[selection.l2]
+                ?? OneVsRest.fit(design: design, labels: labels, l2: selection.l2, options: options, start: nil)
             return MultiLabelProbe(standardizer: standardizer, model: model, selection: selection)
         }
 

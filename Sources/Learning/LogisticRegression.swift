@@ -1,6 +1,6 @@
 import Foundation
 
-/// Multinomial logistic regression with an L2 penalty, trained full-batch to convergence by L-BFGS in `Double`.
+/// Multinomial logistic regression with an L2 penalty, trained full-batch by L-BFGS in `Double` over Float32 GEMMs.
 ///
 /// For `n` examples `xᵢ ∈ ℝᵈ` with labels `yᵢ ∈ {0, …, C−1}`, weights `W: [C, d]` and bias `b: [C]`:
 /// `zᵢ = W xᵢ + b`, `pᵢ = softmax(zᵢ)`, and it minimises
@@ -24,68 +24,39 @@ public struct LogisticRegression: Sendable, Equatable, Codable {
     public var converged: Bool
 
     /// Fits the model on `x: [n, d]` and `labels: [n]` with labels in `0..<classes`, minimising `J` above.
+    /// The products `X Wᵀ` and `Rᵀ X` run as Float32 GEMMs (see `MultinomialObjective`); L-BFGS works in `Double`,
+    /// and with `options.refineInDouble` it finishes on the exact `Double` objective when Float32 rounding stalls
+    /// it short of the gradient tolerance.
     /// Preconditions: `labels.count == x.rows`, `classes ≥ 2`, every label in range, `l2 > 0`.
     public static func fit(
         _ x: FeatureMatrix, labels: [Int], classes: Int, l2: Double, options: LBFGSOptions = LBFGSOptions()
     ) -> LogisticRegression {
-        precondition(labels.count == x.rows, "LogisticRegression.fit: \(labels.count) labels for \(x.rows) rows")
+        fit(design: DesignMatrix(x), labels: labels, classes: classes, l2: l2, options: options, start: nil)
+    }
+
+    /// Fits on a prepared design matrix, starting L-BFGS from `start`'s parameters when given (a warm start from a
+    /// neighbouring L2 strength of a grid) and from zero otherwise.
+    static func fit(
+        design: DesignMatrix, labels: [Int], classes: Int, l2: Double, options: LBFGSOptions,
+        start: LogisticRegression?
+    ) -> LogisticRegression {
+        precondition(
+            labels.count == design.rows, "LogisticRegression.fit: \(labels.count) labels for \(design.rows) rows")
         precondition(classes >= 2, "LogisticRegression.fit: needs at least 2 classes")
         precondition(l2 > 0, "LogisticRegression.fit: needs l2 > 0")
         precondition(labels.allSatisfy { (0..<classes).contains($0) }, "LogisticRegression.fit: label out of range")
-        let n = x.rows
-        let d = x.columns
-        let c = classes
-        let weightCount = c * d
-        var logits = [Double](repeating: 0, count: n * c)
-        let result = minimizeLBFGS(start: [Double](repeating: 0, count: weightCount + c), options: options) {
-            theta, gradient in
-            for k in gradient.indices { gradient[k] = 0 }
-            var loss = 0.0
-            guard n > 0 else { return 0 }
-            theta.withUnsafeBufferPointer { t in
-                x.values.withUnsafeBufferPointer { xs in
-                    logits.withUnsafeMutableBufferPointer { z in
-                        gradient.withUnsafeMutableBufferPointer { g in
-                            for i in 0..<n {
-                                let row = i * d
-                                var largest = -Double.infinity
-                                for k in 0..<c {
-                                    var sum = t[weightCount + k]
-                                    let w = k * d
-                                    for j in 0..<d { sum += t[w + j] * xs[row + j] }
-                                    z[i * c + k] = sum
-                                    largest = max(largest, sum)
-                                }
-                                var total = 0.0
-                                for k in 0..<c {
-                                    let e = exp(z[i * c + k] - largest)
-                                    z[i * c + k] = e
-                                    total += e
-                                }
-                                let label = labels[i]
-                                // z now holds exp(zᵢₖ − max); log pᵢ[y] = log z[y] − log total.
-                                loss -= log(z[i * c + label] / total)
-                                for k in 0..<c {
-                                    let residual = z[i * c + k] / total - (k == label ? 1 : 0)
-                                    if residual == 0 { continue }
-                                    let w = k * d
-                                    for j in 0..<d { g[w + j] += residual * xs[row + j] }
-                                    g[weightCount + k] += residual
-                                }
-                            }
-                            let scale = 1 / Double(n)
-                            for k in 0..<(weightCount + c) { g[k] *= scale }
-                            for k in 0..<weightCount { g[k] += l2 * t[k] }
-                        }
-                    }
-                }
-            }
-            var penalty = 0.0
-            for k in 0..<weightCount { penalty += theta[k] * theta[k] }
-            return loss / Double(n) + 0.5 * l2 * penalty
+        let d = design.columns
+        let weightCount = classes * d
+        var initial = [Double](repeating: 0, count: weightCount + classes)
+        if let start, start.classes == classes, start.features == d {
+            initial = start.weights + start.bias
+        }
+        var objective = MultinomialObjective(design: design, labels: labels, classes: classes, l2: l2)
+        let result = minimizeLBFGSMixed(start: initial, options: options) { theta, gradient, exact in
+            objective.evaluate(theta, gradient: &gradient, exact: exact)
         }
         return LogisticRegression(
-            classes: c, features: d, weights: Array(result.x[0..<weightCount]),
+            classes: classes, features: d, weights: Array(result.x[0..<weightCount]),
             bias: Array(result.x[weightCount...]), l2: l2, iterations: result.iterations, converged: result.converged
         )
     }
