@@ -39,7 +39,7 @@ struct RealDataTests {
             #expect(accuracy > data.majorityAccuracy + 0.05, "fraction \(fraction): \(result.summary)")
         }
     }
-    /// The whole label-efficiency curve with the protocol's default probe (about 8 minutes on 2 cores): opt in with
+    /// The whole label-efficiency curve with the protocol's default probe (about 40 s since the probe runs on GEMMs on 2 cores): opt in with
     /// `SEQTWINS_FULL_CURVE=1`. Prints one line per fraction.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["SEQTWINS_FULL_CURVE"] == "1"))
     func fullLabelEfficiencyCurve() throws {
