@@ -120,19 +120,25 @@ extension ExperimentReport {
         let gridRows = max(1, (panels.count + columns - 1) / columns)
         let margin = 20.0
         let titleHeight = 30.0
-        let legendRows = (methods.count + (options.showMajority ? 1 : 0) + 3) / 4
-        let legendHeight = 22.0 * Double(max(1, legendRows)) + 8
         let width = margin * 2 + Double(columns) * options.panelWidth
+        // As many legend entries per row as fit (about 170 px each), at most 4.
+        let legendPerRow = max(1, min(4, Int((width - 2 * margin) / 170)))
+        let legendEntries = methods.count + (options.showMajority ? 1 : 0)
+        let legendRows = (legendEntries + legendPerRow - 1) / legendPerRow
+        let legendHeight = 22.0 * Double(max(1, legendRows)) + 8
         let height = titleHeight + legendHeight + Double(gridRows) * options.panelHeight + margin
         let c = Self.coordinate
         var body: [String] = []
         body.append(Self.element("title", text: "Label efficiency of \(experiment): \(metric.title)"))
         body.append(Self.element(
             "rect", ["x": "0", "y": "0", "width": c(width), "height": c(height), "fill": "#FFFFFF"]))
+        let titleText = "\(experiment): \(metric.title) vs labels"
+        // Shrink the title to the drawing's width (about 0.6 em per character in a sans-serif bold face).
+        let titleSize = min(15, (width - 2 * margin) / (0.6 * Double(max(1, titleText.count))))
         body.append(Self.element(
-            "text", ["class": "title", "x": c(width / 2), "y": "20", "text-anchor": "middle", "font-size": "15",
-                     "font-weight": "bold"],
-            text: "\(experiment): \(metric.title) vs labels"))
+            "text", ["class": "title", "x": c(width / 2), "y": "20", "text-anchor": "middle",
+                     "font-size": c(titleSize), "font-weight": "bold"],
+            text: titleText))
 
         var entries = methods.enumerated().map { index, method in
             (label: method, colour: SVGOptions.palette[index % SVGOptions.palette.count],
@@ -140,8 +146,8 @@ extension ExperimentReport {
         }
         if options.showMajority { entries.append(("majority class", "#999999", "2 2", "1.5")) }
         let legend = entries.enumerated().map { index, entry in
-            let x = margin + Double(index % 4) * (width - 2 * margin) / 4
-            let y = titleHeight + 14 + 22 * Double(index / 4)
+            let x = margin + Double(index % legendPerRow) * (width - 2 * margin) / Double(legendPerRow)
+            let y = titleHeight + 14 + 22 * Double(index / legendPerRow)
             return Self.element("g", ["class": "legend-entry"], children: [
                 Self.element("line", ["x1": c(x), "y1": c(y - 4), "x2": c(x + 28), "y2": c(y - 4),
                                       "stroke": entry.colour, "stroke-width": entry.width,
