@@ -51,7 +51,7 @@ extension ExperimentReport {
     }
 
     /// The label-efficiency table as aligned text: task, protocol, method, fraction, labelled count, seeds,
-    /// `mean ± sd` and the majority-class accuracy.
+    /// `mean ± sd` and the majority-class accuracy (blank where the score is a ROC-AUC, whose chance level is 0.5).
     public func labelEfficiencyText() -> String {
         let header = [
             "task", "protocol", "method", "fraction", "labelled", "seeds", metric.columnTitle, "sd", "majority",
@@ -60,7 +60,7 @@ extension ExperimentReport {
             [
                 row.task, row.evaluationProtocol, row.method, Self.percent(row.fraction),
                 "\(Int(row.labelledN.rounded()))", "\(row.n)", Self.fixed(row.mean), Self.fixed(row.sd),
-                Self.fixed(row.majorityAccuracy),
+                metric.axisTitle(task: row.task) == "accuracy" ? Self.fixed(row.majorityAccuracy) : "",
             ]
         }
         return "label efficiency of \"\(experiment)\": \(metric.title), mean and sd over seeds\n"
