@@ -16,7 +16,7 @@ public final class LARS: Optimizer {
     public let trustCoefficient: Float
     /// Steps taken.
     public private(set) var stepCount = 0
-    private var buffers: [Tensor]
+    private var buffers: MomentumBuffers
 
     /// LARS over `parameters`.
     public init(parameters: [Parameter], learningRate: Float, momentum: Float = 0.9, weightDecay: Float = 1e-6,
@@ -26,7 +26,7 @@ public final class LARS: Optimizer {
         self.momentum = momentum
         self.weightDecay = weightDecay
         self.trustCoefficient = trustCoefficient
-        buffers = parameters.map { Tensor(zeros: $0.value.shape) }
+        buffers = MomentumBuffers(zerosFor: parameters)
     }
 
     /// One LARS update.
@@ -44,7 +44,7 @@ public final class LARS: Optimizer {
             let (mu, lr) = (momentum, learningRate)
             g.withUnsafeBufferPointer { pg in
                 parameter.value.withUnsafeMutableBufferPointer { w in
-                    buffers[index].withUnsafeMutableBufferPointer { b in
+                    buffers.tensors[index].withUnsafeMutableBufferPointer { b in
                         for i in 0..<w.count {
                             b[i] = mu * b[i] + ratio * pg[i]
                             w[i] -= lr * b[i]
@@ -57,16 +57,12 @@ public final class LARS: Optimizer {
 
     /// `name.momentum` for every parameter.
     public func stateTensors() -> [(name: String, tensor: Tensor)] {
-        parameters.indices.map { (parameters[$0].name + ".momentum", buffers[$0]) }
+        buffers.stateTensors(for: parameters)
     }
 
     /// Restores momentum buffers and step count.
     public func loadState(_ state: [String: Tensor], stepCount: Int) throws(CheckpointError) {
-        var loaded: [Tensor] = []
-        for parameter in parameters {
-            loaded.append(try lookupState(state, parameter.name + ".momentum", shape: parameter.value.shape))
-        }
-        buffers = loaded
+        try buffers.load(state, for: parameters)
         self.stepCount = stepCount
     }
 }

@@ -12,7 +12,7 @@ public final class SGD: Optimizer {
     public let weightDecay: Float
     /// Steps taken.
     public private(set) var stepCount = 0
-    private var buffers: [Tensor]
+    private var buffers: MomentumBuffers
 
     /// SGD over `parameters`.
     public init(parameters: [Parameter], learningRate: Float, momentum: Float = 0.9, weightDecay: Float = 0) {
@@ -20,7 +20,7 @@ public final class SGD: Optimizer {
         self.learningRate = learningRate
         self.momentum = momentum
         self.weightDecay = weightDecay
-        buffers = parameters.map { Tensor(zeros: $0.value.shape) }
+        buffers = MomentumBuffers(zerosFor: parameters)
     }
 
     /// One SGD update.
@@ -31,7 +31,7 @@ public final class SGD: Optimizer {
             let (mu, lr) = (momentum, learningRate)
             parameter.grad.withUnsafeBufferPointer { g in
                 parameter.value.withUnsafeMutableBufferPointer { w in
-                    buffers[index].withUnsafeMutableBufferPointer { b in
+                    buffers.tensors[index].withUnsafeMutableBufferPointer { b in
                         for i in 0..<w.count {
                             b[i] = mu * b[i] + g[i] + decay * w[i]
                             w[i] -= lr * b[i]
@@ -44,16 +44,12 @@ public final class SGD: Optimizer {
 
     /// `name.momentum` for every parameter.
     public func stateTensors() -> [(name: String, tensor: Tensor)] {
-        parameters.indices.map { (parameters[$0].name + ".momentum", buffers[$0]) }
+        buffers.stateTensors(for: parameters)
     }
 
     /// Restores momentum buffers and step count.
     public func loadState(_ state: [String: Tensor], stepCount: Int) throws(CheckpointError) {
-        var loaded: [Tensor] = []
-        for parameter in parameters {
-            loaded.append(try lookupState(state, parameter.name + ".momentum", shape: parameter.value.shape))
-        }
-        buffers = loaded
+        try buffers.load(state, for: parameters)
         self.stepCount = stepCount
     }
 }

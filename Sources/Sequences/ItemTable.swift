@@ -19,6 +19,18 @@ public struct ItemTable: Sendable {
         return index
     }
 
+    /// Adds an item read from line `line` of `file` and returns its index.
+    /// - Throws: `DatasetError` at column 1, field `field`: "duplicate movie id N" when the id is already present.
+    mutating func addMovie(
+        integerID: Int64, title: String, categories itemCategories: [String], file: String, line: Int, field: String
+    ) throws -> Int32 {
+        guard let index = add(integerID: integerID, title: title, categories: itemCategories) else {
+            throw DatasetError(
+                file: file, line: line, column: 1, field: field, message: "duplicate movie id \(integerID)")
+        }
+        return index
+    }
+
     /// Adds an item with a string id and returns its index, or nil when the id is already present.
     public mutating func add(stringID: String, title: String, categories itemCategories: [String]) -> Int32? {
         guard ids.lookup(stringID) == nil else { return nil }

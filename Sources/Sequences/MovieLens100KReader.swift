@@ -80,10 +80,9 @@ public enum MovieLens100KReader {
                         message: "expected a genre flag 0 or 1, found \"\(flag.latin1)\"")
                 }
             }
-            guard table.add(integerID: id, title: fields[1].latin1, categories: itemGenres) != nil else {
-                throw DatasetError(
-                    file: path, line: line.number, column: 1, field: "movie id", message: "duplicate movie id \(id)")
-            }
+            _ = try table.addMovie(
+                integerID: id, title: fields[1].latin1, categories: itemGenres, file: path, line: line.number,
+                field: "movie id")
             return true
         }
         return table
@@ -160,28 +159,12 @@ public enum MovieLens100KReader {
             let itemID = try MovieLens1MReader.integer(fields[1], "item id", path, line.number)
             let rating = try MovieLens1MReader.integer(fields[2], "rating", path, line.number, 1...5)
             let timestamp = try MovieLens1MReader.integer(fields[3], "timestamp", path, line.number)
-            let user: Int32
-            let item: Int32
-            if users != nil {
-                guard let known = builder.users.lookup(userID) else {
-                    throw DatasetError(
-                        file: path, line: line.number, column: fields[0].column, field: "user id",
-                        message: "unknown user id \(userID) (not in u.user)")
-                }
-                user = known
-            } else {
-                user = builder.users.insert(userID)
-            }
-            if items != nil {
-                guard let known = builder.items.lookup(itemID) else {
-                    throw DatasetError(
-                        file: path, line: line.number, column: fields[1].column, field: "item id",
-                        message: "unknown item id \(itemID) (not in u.item)")
-                }
-                item = known
-            } else {
-                item = builder.items.insert(itemID)
-            }
+            let user = try builder.users.ratingRowIndex(
+                of: userID, listedIn: users == nil ? nil : "u.user", noun: "user", file: path, line: line.number,
+                column: fields[0].column, field: "user id")
+            let item = try builder.items.ratingRowIndex(
+                of: itemID, listedIn: items == nil ? nil : "u.item", noun: "item", file: path, line: line.number,
+                column: fields[1].column, field: "item id")
             builder.append(user: user, item: item, timestamp: timestamp, rating: Float(rating))
             return
         }

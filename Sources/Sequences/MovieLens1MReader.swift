@@ -69,10 +69,9 @@ public enum MovieLens1MReader {
                     message: "expected a title, found an empty field")
             }
             let genres = fields[2].latin1.split(separator: "|").map(String.init).filter { $0 != "(no genres listed)" }
-            guard table.add(integerID: id, title: fields[1].latin1, categories: genres) != nil else {
-                throw DatasetError(
-                    file: path, line: line.number, column: 1, field: "MovieID", message: "duplicate movie id \(id)")
-            }
+            _ = try table.addMovie(
+                integerID: id, title: fields[1].latin1, categories: genres, file: path, line: line.number,
+                field: "MovieID")
             return true
         }
         return table
@@ -147,28 +146,12 @@ public enum MovieLens1MReader {
             let movieID = try integer(f1, "MovieID", path, line.number)
             let rating = try integer(f2, "Rating", path, line.number, 1...5)
             let timestamp = try integer(f3, "Timestamp", path, line.number)
-            let user: Int32
-            if users != nil {
-                guard let known = builder.users.lookup(userID) else {
-                    throw DatasetError(
-                        file: path, line: line.number, column: f0.column, field: "UserID",
-                        message: "unknown user id \(userID) (not in users.dat)")
-                }
-                user = known
-            } else {
-                user = builder.users.insert(userID)
-            }
-            let item: Int32
-            if movies != nil {
-                guard let known = builder.items.lookup(movieID) else {
-                    throw DatasetError(
-                        file: path, line: line.number, column: f1.column, field: "MovieID",
-                        message: "unknown movie id \(movieID) (not in movies.dat)")
-                }
-                item = known
-            } else {
-                item = builder.items.insert(movieID)
-            }
+            let user = try builder.users.ratingRowIndex(
+                of: userID, listedIn: users == nil ? nil : "users.dat", noun: "user", file: path, line: line.number,
+                column: f0.column, field: "UserID")
+            let item = try builder.items.ratingRowIndex(
+                of: movieID, listedIn: movies == nil ? nil : "movies.dat", noun: "movie", file: path,
+                line: line.number, column: f1.column, field: "MovieID")
             builder.append(user: user, item: item, timestamp: timestamp, rating: Float(rating))
             return
         }

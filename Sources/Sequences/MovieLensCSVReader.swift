@@ -45,10 +45,9 @@ public enum MovieLensCSVReader {
             }
             let genres =
                 fields[2].text == "(no genres listed)" ? [] : fields[2].text.split(separator: "|").map(String.init)
-            guard table.add(integerID: id, title: fields[1].text, categories: genres) != nil else {
-                throw DatasetError(
-                    file: path, line: line.number, column: 1, field: "movieId", message: "duplicate movie id \(id)")
-            }
+            _ = try table.addMovie(
+                integerID: id, title: fields[1].text, categories: genres, file: path, line: line.number,
+                field: "movieId")
             return true
         }
         return table
@@ -94,17 +93,9 @@ public enum MovieLensCSVReader {
                     message: "expected a number from 0 to 5, found \"\(f2.text)\"")
             }
             let timestamp = try MovieLens1MReader.integer(f3, "timestamp", path, line.number)
-            let item: Int32
-            if movies != nil {
-                guard let known = builder.items.lookup(movieID) else {
-                    throw DatasetError(
-                        file: path, line: line.number, column: f1.column, field: "movieId",
-                        message: "unknown movie id \(movieID) (not in movies.csv)")
-                }
-                item = known
-            } else {
-                item = builder.items.insert(movieID)
-            }
+            let item = try builder.items.ratingRowIndex(
+                of: movieID, listedIn: movies == nil ? nil : "movies.csv", noun: "movie", file: path,
+                line: line.number, column: f1.column, field: "movieId")
             let user = builder.users.insert(userID)
             builder.append(user: user, item: item, timestamp: timestamp, rating: Float(rating))
             return

@@ -72,22 +72,7 @@ public enum RatingLineParser {
     public static func parse(_ line: UnsafeBufferPointer<UInt8>, first: UInt8, second: UInt8?) -> Row? {
         guard var pointer = UnsafePointer(line.baseAddress) else { return nil }
         let end = pointer + line.count
-        guard let user = integer(&pointer, end), separator(&pointer, end, first, second),
-            let item = integer(&pointer, end), separator(&pointer, end, first, second),
-            let whole = integer(&pointer, end)
-        else { return nil }
-        var rating = Float(whole)
-        if pointer < end && pointer.pointee == UInt8(ascii: ".") {
-            pointer += 1
-            let start = pointer
-            guard let fraction = integer(&pointer, end), start.distance(to: pointer) <= 6 else { return nil }
-            var scale: Float = 1
-            for _ in 0..<start.distance(to: pointer) { scale *= 10 }
-            rating += Float(fraction) / scale
-        }
-        guard separator(&pointer, end, first, second), let timestamp = integer(&pointer, end), pointer == end else {
-            return nil
-        }
-        return Row(user: user, item: item, rating: rating, timestamp: timestamp)
+        guard let row = parseRow(&pointer, end, first: first, second: second), pointer == end else { return nil }
+        return row
     }
 }
