@@ -78,7 +78,7 @@ public struct EvaluateHandler: JobHandler {
             labelledN: evaluation.labelledCount, validationN: validationCount, testN: summary.testCount,
             accuracy: summary.accuracy, balancedAccuracy: summary.balancedAccuracy, macroF1: summary.macroF1,
             rocAUC: summary.rocAUC, majorityAccuracy: summary.majorityAccuracy,
-            details: try ExperimentJob.json(details), job: context.job.id)
+            details: try PostgresJSON(encoding: details), job: context.job.id)
         try context.withFencedTransaction { db in try ResultsStore(db).writeEvaluation(record) }
     }
 

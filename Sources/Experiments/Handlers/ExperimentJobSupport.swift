@@ -51,9 +51,4 @@ enum ExperimentJob {
         let label = series.split(separator: "[", maxSplits: 1).first.map(String.init) ?? series
         return spec.methods.first { $0.label == label }
     }
-
-    /// Encodes a value as `jsonb` text with sorted keys.
-    static func json(_ value: some Encodable) throws -> PostgresJSON {
-        try PostgresJSON(encoding: value)
-    }
 }

@@ -31,12 +31,7 @@ public struct PlanHandler: JobHandler {
             let store = ResultsStore(db)
             try store.setResolvedSpec(experiment: experiment, json: canonical)
             for job in plan.jobs {
-                let payload: PostgresJSON
-                switch job.payload {
-                case .pretrain(let value): payload = try ExperimentJob.json(value)
-                case .embed(let value): payload = try ExperimentJob.json(value)
-                case .evaluate(let value): payload = try ExperimentJob.json(value)
-                }
+                let payload = try job.payload.jsonb()
                 let row = try db.queryOne("""
                     SELECT seqtwins.enqueue_keyed(\(experiment), \(job.key), \(job.kind.rawValue), \(payload),
                                                   \(TextArray(job.dependencies)), \(Int32(Self.priorities[job.kind] ?? 0))) AS id
@@ -62,6 +57,17 @@ public struct PlanHandler: JobHandler {
         } catch {
             // A spec or dataset problem: no retry can fix it.
             throw PermanentJobFailure("experiment \(experiment) (\(stored.name)): \(error)")
+        }
+    }
+}
+
+extension JobPayload {
+    /// The payload as the `jsonb` a job row carries (the payload struct's own fields, sorted keys).
+    func jsonb() throws -> PostgresJSON {
+        switch self {
+        case .pretrain(let value): try PostgresJSON(encoding: value)
+        case .embed(let value): try PostgresJSON(encoding: value)
+        case .evaluate(let value): try PostgresJSON(encoding: value)
         }
     }
 }

@@ -73,7 +73,7 @@ public struct PretrainHandler: JobHandler {
             checkCancellation: { try context.checkCancelled() })
         let result = try Pretrainer.train(data: data, config: config, seed: payload.trainingSeed, resume: resume,
                                           callbacks: callbacks)
-        let encoderConfig = try ExperimentJob.json(result.encoder)
+        let encoderConfig = try PostgresJSON(encoding: result.encoder)
         try context.withFencedTransaction { db in
             let store = ResultsStore(db)
             for row in pending.take() {
