@@ -49,6 +49,27 @@ extension LogisticRegression {
         return models
     }
 
+    /// The probes' shared procedure: standardise on `train`, fit the grid from the largest L2 down with warm starts
+    /// (only when there are at least `minimum` validation labels), pick the L2 by `score` on the standardised
+    /// validation features, and return the model of that L2 (fitted cold when the grid was not searched).
+    static func selectAndFit<Model>(
+        train: FeatureMatrix, validation: FeatureMatrix, validationCount: Int,
+        grid: [Double], fallback: Double, minimum: Int,
+        fit: (_ design: DesignMatrix, _ l2: Double, _ previous: Model?) -> Model,
+        score: (_ model: Model, _ standardisedValidation: FeatureMatrix) -> Double
+    ) -> (standardizer: Standardizer, model: Model, selection: L2Selection) {
+        let standardizer = Standardizer(fitting: train)
+        let design = DesignMatrix(standardizer.transform(train))
+        let xValidation = standardizer.transform(validation)
+        let searched = validationCount >= minimum && !grid.isEmpty
+        let models: [Double: Model] = searched ? fitGrid(grid) { l2, previous in fit(design, l2, previous) } : [:]
+        let selection = selectL2(grid: grid, validationCount: validationCount, minimum: minimum, fallback: fallback) {
+            l2 in score(models[l2]!, xValidation)
+        }
+        let model = models[selection.l2] ?? fit(design, selection.l2, nil)
+        return (standardizer, model, selection)
+    }
+
     /// A linear probe: a ``Standardizer`` fitted on the labelled training examples, then multinomial logistic
     /// regression with its L2 strength chosen from a grid by validation accuracy.
     public struct Probe: Sendable, Equatable, Codable {
@@ -70,26 +91,17 @@ extension LogisticRegression {
             minimumValidation: Int = LogisticRegression.minimumValidationLabels,
             options: LBFGSOptions = LBFGSOptions()
         ) -> Probe {
-            let standardizer = Standardizer(fitting: train)
-            let design = DesignMatrix(standardizer.transform(train))
-            let xValidation = standardizer.transform(validation)
-            let searched = validationLabels.count >= minimumValidation && !grid.isEmpty
-            let models =
-                searched
-                ? fitGrid(grid) { l2, previous in
+            let fitted = selectAndFit(
+                train: train, validation: validation, validationCount: validationLabels.count, grid: grid,
+                fallback: fallback, minimum: minimumValidation,
+                fit: { design, l2, previous in
                     LogisticRegression.fit(
                         design: design, labels: labels, classes: classes, l2: l2, options: options, start: previous)
-                } : [:]
-            let selection = selectL2(
-                grid: grid, validationCount: validationLabels.count, minimum: minimumValidation, fallback: fallback
-            ) { l2 in
-                Metrics.accuracy(truth: validationLabels, predicted: models[l2]!.predict(xValidation)) ?? 0
-            }
-            let model =
-                models[selection.l2]
-                ?? LogisticRegression.fit(
-                    design: design, labels: labels, classes: classes, l2: selection.l2, options: options, start: nil)
-            return Probe(standardizer: standardizer, model: model, selection: selection)
+                },
+                score: { model, xValidation in
+                    Metrics.accuracy(truth: validationLabels, predicted: model.predict(xValidation)) ?? 0
+                })
+            return Probe(standardizer: fitted.standardizer, model: fitted.model, selection: fitted.selection)
         }
 
         /// The predicted classes for raw (unstandardised) features: `[n, d] → [n]`.
@@ -121,24 +133,16 @@ extension LogisticRegression {
             minimumValidation: Int = LogisticRegression.minimumValidationLabels,
             options: LBFGSOptions = LBFGSOptions()
         ) -> MultiLabelProbe {
-            let standardizer = Standardizer(fitting: train)
-            let design = DesignMatrix(standardizer.transform(train))
-            let xValidation = standardizer.transform(validation)
-            let searched = validationLabels.count >= minimumValidation && !grid.isEmpty
-            let models =
-                searched
-                ? fitGrid(grid) { l2, previous in
+            let fitted = selectAndFit(
+                train: train, validation: validation, validationCount: validationLabels.count, grid: grid,
+                fallback: fallback, minimum: minimumValidation,
+                fit: { design, l2, previous in
                     OneVsRest.fit(design: design, labels: labels, l2: l2, options: options, start: previous)
-                } : [:]
-            let selection = selectL2(
-                grid: grid, validationCount: validationLabels.count, minimum: minimumValidation, fallback: fallback
-            ) { l2 in
-                Metrics.macroROCAUC(truth: validationLabels, scores: models[l2]!.decision(xValidation)).auc ?? 0
-            }
-            let model =
-                models[selection.l2]
-                ?? OneVsRest.fit(design: design, labels: labels, l2: selection.l2, options: options, start: nil)
-            return MultiLabelProbe(standardizer: standardizer, model: model, selection: selection)
+                },
+                score: { model, xValidation in
+                    Metrics.macroROCAUC(truth: validationLabels, scores: model.decision(xValidation)).auc ?? 0
+                })
+            return MultiLabelProbe(standardizer: fitted.standardizer, model: fitted.model, selection: fitted.selection)
         }
 
         /// The scores per example and label column for raw features: `[n, d] → [n][L]`.
