@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // C shims: one modulemap and one header each, found through pkg-config.
@@ -48,8 +49,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "DatasetStore",
+            dependencies: ["Postgres", "Sequences", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Experiments",
-            dependencies: ["JobQueue", "Postgres", "Learning", "Sequences", "NeuralNet", "Tensors",
+            dependencies: ["JobQueue", "Postgres", "DatasetStore", "Learning", "Sequences", "NeuralNet", "Tensors",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
@@ -57,7 +63,7 @@ let package = Package(
         // The command line, thin.
         .executableTarget(
             name: "seqtwins",
-            dependencies: ["Experiments", "JobQueue", "Postgres",
+            dependencies: ["Experiments", "DatasetStore", "JobQueue", "Postgres", "Sequences",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
@@ -79,6 +85,7 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Tensors"], swiftSettings: swiftSettings),
         .testTarget(name: "SequencesTests", dependencies: ["Sequences", "SeqTwinsTestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "NeuralNet", "Tensors", "Sequences"], swiftSettings: swiftSettings),
+        .testTarget(name: "DatasetStoreTests", dependencies: ["DatasetStore", "Postgres", "Sequences", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Learning", "Sequences", "Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
     ]
 )

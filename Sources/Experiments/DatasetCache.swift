@@ -87,13 +87,15 @@ public final class DatasetCache: @unchecked Sendable {
         }
     }
 
-    /// The prepared dataset of `request`, loading and preparing it at most once per key.
-    /// - Throws: what ``DatasetRequest/loadSource()`` and ``DatasetRequest/prepare(_:)`` throw.
-    public func prepared(_ request: DatasetRequest) throws -> PreparedDataset {
+    /// The prepared dataset of `request`, loading it through `loader` and preparing it at most once per key.
+    /// - Throws: what `loader` and ``DatasetRequest/prepare(_:)`` throw.
+    public func prepared(
+        _ request: DatasetRequest, from loader: any DatasetSourceLoader = LocalDatasetSource()
+    ) throws -> PreparedDataset {
         try value(request.key, level: \.seeded, count: \.reseeds) {
             let base = try self.value(request.preparationKey, level: \.preparations, count: \.preparations) {
                 let source = try self.value(request.sourceKey, level: \.sources, count: \.sourceLoads) {
-                    try request.loadSource()
+                    try loader.loadSource(request)
                 }
                 return try request.prepare(source)
             }
@@ -104,8 +106,10 @@ public final class DatasetCache: @unchecked Sendable {
     /// The labels of `task` on the prepared dataset of `request`, computed at most once per key and task.
     /// - Throws: `DatasetRequestError` when the dataset does not support the task, and what ``prepared(_:)``
     ///   throws.
-    public func labels(_ request: DatasetRequest, task: TaskKind) throws -> TaskLabels {
-        let dataset = try prepared(request)
+    public func labels(
+        _ request: DatasetRequest, task: TaskKind, from loader: any DatasetSourceLoader = LocalDatasetSource()
+    ) throws -> TaskLabels {
+        let dataset = try prepared(request, from: loader)
         return try value("\(request.key) | task=\(task.rawValue)", level: \.labels, count: \.labelComputations) {
             try dataset.labels(for: task)
         }

@@ -25,6 +25,9 @@ public struct DatasetRequest: Sendable, Hashable {
         case files(Sequences.DatasetSpec)
         /// The synthetic generator, in memory.
         case synthetic(SyntheticConfig)
+        /// A dataset imported into the database under `name`; `contentSHA256` is filled by
+        /// ``resolved(with:)`` so that cache keys change when a name is given new content.
+        case stored(name: String, contentSHA256: String?)
     }
 
     /// Where the interactions come from.
@@ -40,6 +43,8 @@ public struct DatasetRequest: Sendable, Hashable {
     public init(dataset: DatasetSpec, preprocessing: PreprocessingSpec, seed: Int) throws {
         guard seed >= 0 else { throw ExperimentSpecError(path: "seeds", message: "seed \(seed) is negative") }
         switch dataset.kind {
+        case _ where dataset.name != nil:
+            source = .stored(name: dataset.name!, contentSHA256: nil)
         case "synthetic":
             let synthetic = dataset.synthetic ?? SyntheticSpec()
             source = .synthetic(
@@ -47,10 +52,10 @@ public struct DatasetRequest: Sendable, Hashable {
                     users: synthetic.users, items: synthetic.items, categories: synthetic.categories,
                     meanLength: Double(synthetic.meanSequenceLength), seed: UInt64(synthetic.seed)))
         default:
-            guard let kind = DatasetRequest.kinds[dataset.kind] else {
+            guard let kind = dataset.kind.flatMap({ DatasetRequest.kinds[$0] }) else {
                 throw ExperimentSpecError(
                     path: "dataset.kind",
-                    message: "\"\(dataset.kind)\" is not a dataset kind; expected one of "
+                    message: "\"\(dataset.kind ?? "")\" is not a dataset kind; expected one of "
                         + ExperimentSpec.datasetKinds.joined(separator: ", "))
             }
             guard let path = dataset.path else {
@@ -110,6 +115,8 @@ public struct DatasetRequest: Sendable, Hashable {
                 return " \(key)=\(key == "attributes" ? DatasetRequest.standardized(value) : value)"
             }
             return "\(spec.kind.rawValue) path=\(DatasetRequest.standardized(spec.path))" + options.joined()
+        case .stored(let name, let sha256):
+            return "stored name=\(name) sha256=\(sha256 ?? "unresolved")"
         case .synthetic(let config):
             return "synthetic users=\(config.users) items=\(config.items) categories=\(config.categories)"
                 + " mean_length=\(config.meanLength) min_length=\(config.minLength)"
@@ -135,16 +142,16 @@ public struct DatasetRequest: Sendable, Hashable {
         switch source {
         case .files(let spec): spec.kind.rawValue
         case .synthetic: "synthetic"
+        case .stored(let name, _): name
         }
     }
 
-    /// Reads (or generates) the interactions. No caching; see ``DatasetCache``.
-    /// - Throws: `DatasetError` (file, line, field) for bad files, `DatasetRequestError` for bad options.
+    /// Reads files or generates synthetic data: the loader of the CLI and of tests. No caching; see
+    /// ``DatasetCache``.
+    /// - Throws: `DatasetError` (file, line, field) for bad files, `DatasetRequestError` for bad options or for a
+    ///   stored dataset (which needs a ``DatasetSourceLoader`` with a database).
     public func loadSource() throws -> InteractionDataset {
-        switch source {
-        case .files(let spec): try DatasetLoader.load(spec)
-        case .synthetic(let config): SyntheticWorld(config: config).dataset(name: "synthetic")
-        }
+        try LocalDatasetSource().loadSource(self)
     }
 
     /// Prepares `dataset` (filters, dense ids, split, label vocabulary) with ``preprocessing``.

@@ -112,13 +112,16 @@ public struct EvaluationData: Sendable, Equatable {
 
     /// The subsets for an `evaluate` job, with the dataset and labels from `cache`.
     /// - Throws: ``ExperimentSpecError`` at `task` for an unknown task name, and what the cache throws.
-    public init(payload: EvaluatePayload, request: DatasetRequest, cache: DatasetCache = .shared) throws {
+    public init(
+        payload: EvaluatePayload, request: DatasetRequest, cache: DatasetCache = .shared,
+        loader: any DatasetSourceLoader = LocalDatasetSource()
+    ) throws {
         guard let task = TaskKind(rawValue: payload.task) else {
             throw ExperimentSpecError(path: "task", message: "unknown task \"\(payload.task)\"")
         }
         let request = request.withSeed(UInt64(payload.seed))
         try self.init(
-            dataset: cache.prepared(request), labels: cache.labels(request, task: task), fraction: payload.fraction,
+            dataset: cache.prepared(request, from: loader), labels: cache.labels(request, task: task, from: loader), fraction: payload.fraction,
             seed: UInt64(payload.seed))
     }
 }

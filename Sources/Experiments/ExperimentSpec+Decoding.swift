@@ -69,7 +69,8 @@ extension ExperimentSpec {
                 try SpecValue.string($0, path: reader.path("description"), nonEmpty: false)
             } ?? ""
         let dataset = try DatasetSpec.read(
-            reader.required("dataset", expected: "an object with kind (\(datasetKinds.joined(separator: ", ")))"),
+            reader.required("dataset", expected: "an object with the name of an imported dataset, or a kind ("
+                            + datasetKinds.joined(separator: ", ") + ")"),
             path: reader.path("dataset"))
         let preprocessing =
             try reader.value("preprocessing").map {
@@ -154,9 +155,30 @@ extension ExperimentSpec {
 extension DatasetSpec {
     static func read(_ value: SpecJSON, path: String) throws -> DatasetSpec {
         let reader = try SpecReader(value, path: path)
-        try reader.rejectUnknownKeys(["kind", "path", "item_attributes", "synthetic"])
+        try reader.rejectUnknownKeys(["name", "kind", "path", "item_attributes", "synthetic"])
+        if let nameValue = reader.value("name") {
+            let name = try SpecValue.string(nameValue, path: reader.path("name"))
+            guard name.utf8.count <= 100,
+                name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0)) })
+            else {
+                throw ExperimentSpecError(
+                    path: reader.path("name"),
+                    message: "expected a dataset name (1 to 100 characters from A-Z a-z 0-9 _ - .), found \"\(name.prefix(100))\"")
+            }
+            for key in ["path", "item_attributes", "synthetic"] where reader.value(key) != nil {
+                throw ExperimentSpecError(
+                    path: reader.path(key),
+                    message: "not used with dataset.name (the dataset is already imported); remove one of them")
+            }
+            let kind = try reader.value("kind").map {
+                try SpecValue.choice($0, path: reader.path("kind"), allowed: ExperimentSpec.datasetKinds.filter { $0 != "synthetic" },
+                                     what: "dataset kind")
+            }
+            return DatasetSpec(name: name, kind: kind)
+        }
         let kind = try SpecValue.choice(
-            reader.required("kind", expected: "one of \(ExperimentSpec.datasetKinds.joined(separator: ", "))"),
+            reader.required("kind", expected: "the name of an imported dataset (\"name\"), or a kind: one of "
+                            + ExperimentSpec.datasetKinds.joined(separator: ", ")),
             path: reader.path("kind"), allowed: ExperimentSpec.datasetKinds, what: "dataset kind")
         var spec = DatasetSpec(kind: kind)
         if kind == "synthetic" {

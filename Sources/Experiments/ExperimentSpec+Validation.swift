@@ -6,7 +6,7 @@ extension ExperimentSpec {
     /// - Throws: ``ExperimentSpecError`` at `tasks[i]`, e.g.
     ///   `tasks[1]: task "gender" is not supported by dataset yelp; supported: future_categories, next_category, …`.
     public func validate(supportedTasks: Set<String>, datasetName: String? = nil) throws {
-        let name = datasetName ?? dataset.kind
+        let name = datasetName ?? dataset.displayName
         let supported = Self.taskNames.filter(supportedTasks.contains)
         for (index, task) in tasks.enumerated() where !supportedTasks.contains(task) {
             throw ExperimentSpecError(

@@ -12,12 +12,15 @@ public struct ExperimentSubmission: Sendable {
     /// The tasks the dataset's metadata supports.
     public var supportedTasks: Set<String>
 
-    /// Checks the dataset's files, loads and prepares it (through `cache`) to check the tasks, and plans the spec.
-    /// - Throws: ``ExperimentSpecError`` naming the field (missing file, unsupported task, ...), or the reader's
-    ///   `DatasetError` naming the file, line and field of the first bad line.
-    public init(spec: ExperimentSpec, cache: DatasetCache = .shared) throws {
-        try spec.validateDatasetFilesOnDisk()
-        let dataset = try cache.prepared(try DatasetRequest(spec: spec, seed: spec.seeds.first ?? 0))
+    /// Checks the dataset's files (for a spec naming a path), loads and prepares the dataset through `loader` and
+    /// `cache` to check the tasks, and plans the spec.
+    /// - Throws: ``ExperimentSpecError`` naming the field (missing file, unsupported task, ...), the reader's
+    ///   `DatasetError` naming the file, line and field of the first bad line, or what `loader` throws.
+    public init(
+        spec: ExperimentSpec, cache: DatasetCache = .shared, loader: any DatasetSourceLoader = LocalDatasetSource()
+    ) throws {
+        if spec.dataset.path != nil { try spec.validateDatasetFilesOnDisk() }
+        let dataset = try cache.prepared(try DatasetRequest(spec: spec, seed: spec.seeds.first ?? 0), from: loader)
         try spec.validate(against: dataset)
         self.spec = spec
         self.supportedTasks = dataset.supportedTaskNames

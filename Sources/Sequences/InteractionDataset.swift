@@ -19,7 +19,7 @@ public struct UserAttribute: Sendable, Hashable {
 /// are 0-based indices here; `itemIDs` and `userIDs` map them back to the original ids. Memory: 4 + 8 + 4
 /// bytes per interaction (items as `Int32`, timestamps as `Int64`, ratings as `Float`), so 20M interactions
 /// take about 320 MB.
-public struct InteractionDataset: Sendable {
+public struct InteractionDataset: Sendable, Equatable {
     /// A name for messages and reports (e.g. `movielens1m`).
     public var name: String
     /// `[userCount + 1]`: start of each user's interactions in the flat arrays.

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import DatasetStore
 import Postgres
+import Sequences
 
 /// `seqtwins enqueue FILE`: checks an experiment spec against its dataset, prints the plan, and enqueues it.
 struct EnqueueExperimentCommand: ParsableCommand {
@@ -26,20 +28,69 @@ struct EnqueueExperimentCommand: ParsableCommand {
     var itemAttributes: String?
 
     func run() throws {
-        let spec = try ExperimentSubmission.read(file: URL(fileURLWithPath: file), datasetPath: datasetPath,
+        var spec = try ExperimentSubmission.read(file: URL(fileURLWithPath: file), datasetPath: datasetPath,
                                                  itemAttributes: itemAttributes)
+        var loader: any DatasetSourceLoader = LocalDatasetSource()
+        var db: PostgresConnection?
+        var pendingImport: (name: String, sources: DatasetSourceFiles, data: InteractionDataset)?
+        if let path = spec.dataset.path, let kindName = spec.dataset.kind,
+            let kind = Sequences.DatasetSpec.Kind(rawValue: kindName)
+        {
+            // Files are read here, on the user's machine, and stored in the database; workers read them there.
+            let sources: DatasetSourceFiles
+            do {
+                sources = try DatasetSourceFiles(kind: kind, path: path, itemAttributes: spec.dataset.itemAttributes)
+            } catch let error as DatasetImportError {
+                throw SpecFileError(file: file, message: "dataset.path: \(error.message)")
+            }
+            if !dryRun {
+                let connection = try PostgresConnection(url: connection.resolvedURL)
+                db = connection
+                if let found = try DatasetCatalog(connection).dataset(withContent: sources.contentSHA256),
+                    found.kind == kind.rawValue
+                {
+                    print("dataset: using \(found.name), which holds the same content")
+                    spec.dataset = DatasetSpec(name: found.name, kind: kindName)
+                    loader = DatabaseDatasetSource(connection)
+                } else {
+                    // Read and check now; the import waits until the spec has passed every check.
+                    let name = DatasetImporter.automaticName(path: path, contentSHA256: sources.contentSHA256)
+                    let data = try sources.read(name: name)
+                    spec.dataset = DatasetSpec(name: name, kind: kindName)
+                    loader = InMemoryDatasetSource(name: name, dataset: data, fallback: DatabaseDatasetSource(connection))
+                    pendingImport = (name, sources, data)
+                }
+            } else {
+                print("dataset: \(kindName) at \(path), content sha256 \(sources.contentSHA256.prefix(12)); "
+                      + "enqueue imports it into the database unless that content is there already")
+            }
+        } else if spec.dataset.name != nil {
+            let connection = try PostgresConnection(url: connection.resolvedURL)
+            db = connection
+            loader = DatabaseDatasetSource(connection)
+        }
         let submission: ExperimentSubmission
         do {
-            submission = try ExperimentSubmission(spec: spec)
+            submission = try ExperimentSubmission(spec: spec, loader: loader)
         } catch let error as SpecFileError {
+            throw error
+        } catch let error as PostgresError {
             throw error
         } catch {
             throw SpecFileError(file: file, message: "\(error)")
         }
         print(submission.plan.summary)
         if dryRun { return }
-        let db = try PostgresConnection(url: connection.resolvedURL)
-        print("experiment \(try submission.enqueue(db))")
+        let database = try db ?? PostgresConnection(url: connection.resolvedURL)
+        if let pendingImport {
+            let bar = ProgressBar(label: "importing \(pendingImport.name)")
+            let outcome = try DatasetImporter(database).importDataset(
+                pendingImport.data, name: pendingImport.name, description: "imported by seqtwins enqueue",
+                sources: pendingImport.sources) { done, total in bar.update(done, of: total) }
+            bar.finish()
+            DatasetImport.printOutcome((outcome, pendingImport.data))
+        }
+        print("experiment \(try submission.enqueue(database))")
     }
 }
 

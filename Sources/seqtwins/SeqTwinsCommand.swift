@@ -12,7 +12,7 @@ struct SeqTwinsCommand: ParsableCommand {
         abstract: "Batch jobs for self-supervised user representations, with PostgreSQL as the queue.",
         subcommands: [EnqueueExperimentCommand.self, WorkerCommand.self, StatusCommand.self, WaitCommand.self,
                       ReportCommand.self, CancelCommand.self, RetryCommand.self, EnqueueJobCommand.self,
-                      DatabaseCommand.self]
+                      DatasetCommand.self, DatabaseCommand.self]
     )
 }
 

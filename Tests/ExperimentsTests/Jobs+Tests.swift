@@ -28,7 +28,7 @@ struct JobsTests {
             let data = try #require(FileManager.default.contents(atPath: DataPaths.jobs + "/" + file))
             let spec = try ExperimentSpec(json: String(decoding: data, as: UTF8.self))
             #expect(spec.name + ".json" == file)
-            let supported = try #require(Self.tasksByKind[spec.dataset.kind])
+            let supported = try #require(Self.tasksByKind[spec.dataset.kind ?? ""])
             let plan = try ExperimentPlan(spec: spec, supportedTasks: supported)
             #expect(!plan.jobs.isEmpty)
             #expect(plan.jobs.filter { $0.kind == .pretrain }.count == spec.methods.count * spec.seeds.count)
@@ -65,7 +65,7 @@ struct JobsTests {
             try spec.validateDatasetFilesOnDisk()
             let dataset = try DatasetCache.shared.prepared(DatasetRequest(spec: spec, seed: 0))
             try spec.validate(against: dataset)
-            #expect(dataset.supportedTaskNames == Self.tasksByKind[spec.dataset.kind], "\(file)")
+            #expect(dataset.supportedTaskNames == Self.tasksByKind[spec.dataset.kind ?? ""], "\(file)")
         }
     }
 }

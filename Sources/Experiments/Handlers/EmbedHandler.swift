@@ -27,7 +27,7 @@ public struct EmbedHandler: JobHandler {
             let run = try store.run(experiment: experiment, series: payload.series, seed: payload.seed)
             return (spec, run, try store.checkpoint(run: run, kind: .final))
         }
-        let data = try DatasetCache.shared.prepared(try DatasetRequest(spec: spec, seed: payload.seed))
+        let data = try ExperimentJob.prepared(try DatasetRequest(spec: spec, seed: payload.seed), context: context).data
         let users = (0..<data.userCount).map { Int32($0) }
         context.reportProgress(0.1, "embedding \(users.count) users")
         let vectors = try Self.embeddings(payload: payload, spec: spec, data: data, users: users,

@@ -32,9 +32,11 @@ public struct EvaluateHandler: JobHandler {
             return (spec, run, linear ? try store.embeddings(run: run) : [:],
                     linear ? nil : try store.checkpoint(run: run, kind: .final))
         }
-        let request = try DatasetRequest(spec: spec, seed: payload.seed)
-        let data = try DatasetCache.shared.prepared(request)
-        let evaluation = try EvaluationData(payload: payload, request: request)
+        let (request, data) = try ExperimentJob.prepared(try DatasetRequest(spec: spec, seed: payload.seed),
+                                                         context: context)
+        let evaluation = try context.withLeaseCheckedRead { db in
+            try EvaluationData(payload: payload, request: request, loader: DatabaseDatasetSource(db))
+        }
         context.reportProgress(0.1, "\(payload.evaluationProtocol) on \(evaluation.labelledCount) labelled users")
 
         let summary: Metrics.Summary

@@ -1,6 +1,7 @@
 import Foundation
 import JobQueue
 import Postgres
+import Sequences
 
 /// The experiment pipeline's job handlers: `plan`, `pretrain`, `embed` and `evaluate`.
 public enum ExperimentHandlers {
@@ -43,6 +44,17 @@ enum ExperimentJob {
             throw error
         } catch {
             throw PermanentJobFailure("experiment \(experiment): \(error)")
+        }
+    }
+
+    /// The prepared dataset of `request`, read from the database through the job's connection (after a lease
+    /// check) and kept in `cache`; returns the request with its stored dataset resolved (for later cache calls).
+    static func prepared(
+        _ request: DatasetRequest, context: JobContext, cache: DatasetCache = .shared
+    ) throws -> (request: DatasetRequest, data: PreparedDataset) {
+        try context.withLeaseCheckedRead { db in
+            let resolved = try request.resolved(with: db)
+            return (resolved, try cache.prepared(resolved, from: DatabaseDatasetSource(db)))
         }
     }
 

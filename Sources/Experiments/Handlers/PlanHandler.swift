@@ -1,3 +1,4 @@
+import DatasetStore
 import Foundation
 import JobQueue
 import Postgres
@@ -24,7 +25,9 @@ public struct PlanHandler: JobHandler {
         let experiment = try ExperimentJob.experimentID(of: context.job)
         let stored = try context.withLeaseCheckedRead { db in try ResultsStore(db).spec(experiment: experiment) }
         // Loading the dataset may take minutes: no transaction and no row lock is held meanwhile.
-        let (spec, plan) = try Self.checkedPlan(stored, experiment: experiment)
+        let (spec, plan) = try context.withLeaseCheckedRead { db in
+            try Self.checkedPlan(stored, experiment: experiment, loader: DatabaseDatasetSource(db), db: db)
+        }
         context.reportProgress(0.5, "planning \(plan.jobs.count) jobs")
         let canonical = String(decoding: try spec.canonicalJSON(), as: UTF8.self)
         try context.withFencedTransaction { db in
@@ -48,12 +51,29 @@ public struct PlanHandler: JobHandler {
 
     /// Decodes the stored spec, checks the dataset's files and tasks, and plans it.
     /// - Throws: `PermanentJobFailure` with the field-naming message for any problem with the spec or dataset.
-    static func checkedPlan(_ stored: (name: String, json: String),
-                            experiment: Int64) throws -> (ExperimentSpec, ExperimentPlan) {
+    static func checkedPlan(_ stored: (name: String, json: String), experiment: Int64,
+                            loader: any DatasetSourceLoader, db: PostgresConnection) throws -> (ExperimentSpec, ExperimentPlan) {
         do {
             let spec = try ExperimentSpec(json: stored.json)
-            let submission = try ExperimentSubmission(spec: spec)
+            for (field, value) in [("path", spec.dataset.path), ("item_attributes", spec.dataset.itemAttributes)]
+            where value != nil {
+                throw ExperimentSpecError(
+                    path: "dataset.\(field)",
+                    message: "workers read datasets from the database, never files; import the files with "
+                        + "`seqtwins dataset import` (or enqueue with the CLI, which imports them) and name the dataset")
+            }
+            if let name = spec.dataset.name, let kind = spec.dataset.kind {
+                let found = try DatasetCatalog(db).require(name)
+                guard found.kind == kind else {
+                    throw ExperimentSpecError(
+                        path: "dataset.kind",
+                        message: "dataset \"\(name)\" was imported as \(found.kind), not \(kind)")
+                }
+            }
+            let submission = try ExperimentSubmission(spec: spec, loader: loader)
             return (spec, submission.plan)
+        } catch let error as PostgresError {
+            throw error
         } catch {
             // A spec or dataset problem: no retry can fix it.
             throw PermanentJobFailure("experiment \(experiment) (\(stored.name)): \(error)")

@@ -33,7 +33,7 @@ public struct PretrainHandler: JobHandler {
             context.reportProgress(1, "nothing to train")
             return
         }
-        let data = try DatasetCache.shared.prepared(try DatasetRequest(payload: payload))
+        let data = try ExperimentJob.prepared(try DatasetRequest(payload: payload), context: context).data
         let config = try PretrainConfig(method: payload.method, encoder: payload.encoder,
                                         preprocessing: payload.preprocessing, itemCount: data.itemCount)
         var resume: TrainingState?
