@@ -18,8 +18,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.0"),
     ],
     targets: [
         // C shims: one modulemap and one header each, found through pkg-config.
@@ -51,6 +53,14 @@ let package = Package(
             name: "Experiments",
             dependencies: ["JobQueue", "Postgres", "Learning", "Sequences", "NeuralNet", "Tensors",
                            .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // Public dataset archives: a pinned catalog, a resumable verified download, a guarded extraction.
+        .target(
+            name: "DatasetDownload",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
 
