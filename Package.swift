@@ -18,9 +18,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.0"),
     ],
     targets: [
         // C shims: one modulemap and one header each, found through pkg-config.
@@ -60,10 +61,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Public dataset archives: a pinned catalog, a resumable verified download, a guarded extraction.
+        .target(
+            name: "DatasetDownload",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: swiftSettings
+        ),
+
         // The command line, thin.
         .executableTarget(
             name: "seqtwins",
-            dependencies: ["Experiments", "DatasetStore", "JobQueue", "Postgres", "Sequences",
+            dependencies: ["Experiments", "DatasetStore", "DatasetDownload", "JobQueue", "Postgres", "Sequences",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
@@ -86,6 +95,14 @@ let package = Package(
         .testTarget(name: "SequencesTests", dependencies: ["Sequences", "SeqTwinsTestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "NeuralNet", "Tensors", "Sequences"], swiftSettings: swiftSettings),
         .testTarget(name: "DatasetStoreTests", dependencies: ["DatasetStore", "Postgres", "Sequences", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DatasetDownloadTests",
+            dependencies: ["DatasetDownload",
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Learning", "Sequences", "Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
     ]
 )
