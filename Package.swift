@@ -83,6 +83,12 @@ let package = Package(
         .executableTarget(name: "bench-train", dependencies: ["NeuralNet", "Tensors"], swiftSettings: hotSettings),
         .executableTarget(name: "bench-pretrain", dependencies: ["Learning", "Sequences", "Tensors"], swiftSettings: hotSettings),
         .executableTarget(name: "bench-data", dependencies: ["Sequences"], swiftSettings: hotSettings),
+        .executableTarget(
+            name: "bench-datasets",
+            dependencies: ["DatasetStore", "Postgres", "Sequences",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(name: "bench-probe", dependencies: ["Experiments", "Learning", "Sequences", "Tensors"], swiftSettings: hotSettings),
 
         // Test support: the throwaway Postgres fixture shared by every database test suite.
@@ -97,7 +103,7 @@ let package = Package(
         .testTarget(name: "DatasetStoreTests", dependencies: ["DatasetStore", "Postgres", "Sequences", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DatasetDownloadTests",
-            dependencies: ["DatasetDownload",
+            dependencies: ["DatasetDownload", "Postgres", "SeqTwinsTestSupport",
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             exclude: ["Fixtures"],

@@ -77,6 +77,24 @@ COMMENT ON TABLE seqtwins.interactions IS
 ALTER TABLE seqtwins.experiments ADD COLUMN dataset_id bigint REFERENCES seqtwins.datasets (id) ON DELETE RESTRICT;
 CREATE INDEX experiments_dataset_idx ON seqtwins.experiments (dataset_id) WHERE dataset_id IS NOT NULL;
 
+-- Per-user test predictions of single-label evaluations, for analyses by user attribute or history length
+-- (join with dataset_users on the experiment's dataset_id and user_id). Replaced with the evaluation.
+CREATE TABLE seqtwins.eval_predictions (
+    run_id bigint NOT NULL,
+    task text NOT NULL,
+    protocol text NOT NULL,
+    label_fraction double precision NOT NULL,
+    user_id text NOT NULL,
+    label text NOT NULL,
+    predicted text NOT NULL,
+    correct boolean GENERATED ALWAYS AS (label = predicted) STORED,
+    PRIMARY KEY (run_id, task, protocol, label_fraction, user_id),
+    FOREIGN KEY (run_id, task, protocol, label_fraction)
+        REFERENCES seqtwins.eval_results (run_id, task, protocol, label_fraction) ON DELETE CASCADE
+);
+COMMENT ON TABLE seqtwins.eval_predictions IS
+    'One row per test user of a single-label evaluation: the true and the predicted class.';
+
 -- Users with their history length and last item, for joins with embeddings and results:
 --   SELECT ... FROM seqtwins.embeddings e JOIN seqtwins.runs r ON r.id = e.run_id
 --   JOIN seqtwins.experiments x ON x.id = r.experiment_id

@@ -159,6 +159,24 @@ public struct ResultsStore {
             """)
     }
 
+    /// Replaces the per-user test predictions of one evaluation (written after ``writeEvaluation(_:)``, in the same
+    /// transaction): `rows` are (user id, true class name, predicted class name).
+    public func replacePredictions(
+        _ record: EvaluationRecord, rows: [(userID: String, label: String, predicted: String)]
+    ) throws {
+        try db.execute("""
+            DELETE FROM seqtwins.eval_predictions WHERE run_id = \(record.run) AND task = \(record.task)
+              AND protocol = \(record.evaluationProtocol) AND label_fraction = \(record.fraction)
+            """)
+        guard !rows.isEmpty else { return }
+        let fraction = record.fraction.description
+        try db.copyIn("""
+            COPY seqtwins.eval_predictions (run_id, task, protocol, label_fraction, user_id, label, predicted) FROM STDIN
+            """, rows: rows.lazy.map { row in
+                ["\(record.run)", record.task, record.evaluationProtocol, fraction, row.userID, row.label, row.predicted]
+            })
+    }
+
     /// Every evaluation of an experiment, as report rows.
     public func resultRows(experiment: Int64) throws -> [ResultRow] {
         try db.query("""

@@ -41,6 +41,9 @@ public enum LinearProbeEvaluation {
         public var validationCount: Int
         /// How the L2 strength was chosen.
         public var selection: LogisticRegression.L2Selection
+        /// Single-label tasks: the predicted class of each test user (the most probable, the first on ties), in
+        /// the order of `test`; empty for multi-label tasks.
+        public var testPredictions: [Int] = []
     }
 
     /// Gathers the rows of `users` from `embeddings` as a `[users.count, d]` matrix.
@@ -76,7 +79,7 @@ public enum LinearProbeEvaluation {
         let summary = Metrics.summarize(truth: testLabels, probabilities: probabilities, majorityReference: trainLabels)
         return Result(
             summary: summary, labelledCount: train.count, validationCount: validation.count,
-            selection: probe.selection)
+            selection: probe.selection, testPredictions: probabilities.map(Metrics.argmax))
     }
 
     /// A multi-label task: one binary probe per label column (one-vs-rest, shared L2 strength), scored by

@@ -28,6 +28,14 @@ extension Metrics {
         }
     }
 
+    /// The index of the largest value, the smaller index on ties (0 for an empty row): a prediction from class
+    /// probabilities.
+    public static func argmax(_ row: [Double]) -> Int {
+        var best = 0
+        for k in row.indices where row[k] > row[best] { best = k }
+        return best
+    }
+
     /// Scores a single-label task. `probabilities[i]` are the class probabilities of example `i` (`[n][C]`);
     /// predictions are their argmax (ties to the smaller class). ROC-AUC is computed when `C == 2`, from the
     /// probability of class 1. The majority class is taken from `majorityReference` (the labelled training
@@ -36,11 +44,7 @@ extension Metrics {
         truth: [Int], probabilities: [[Double]], majorityReference: [Int]? = nil
     ) -> Summary {
         precondition(truth.count == probabilities.count, "summarize: truth and probabilities differ in length")
-        let predicted = probabilities.map { row -> Int in
-            var best = 0
-            for k in row.indices where row[k] > row[best] { best = k }
-            return best
-        }
+        let predicted = probabilities.map(argmax)
         let classes = probabilities.first?.count ?? 0
         let auc = classes == 2 ? rocAUC(labels: truth.map { $0 == 1 }, scores: probabilities.map { $0[1] }) : nil
         return Summary(

@@ -17,8 +17,9 @@ public final class SeqTwinsProcess {
     /// Where its standard output and error go.
     public let logURL: URL
 
-    /// Starts `seqtwins arguments` against `databaseURL`.
-    public init(_ arguments: [String], databaseURL: String, environment: [String: String] = [:]) throws {
+    /// Starts `seqtwins arguments` against `databaseURL`, in `currentDirectory` when given.
+    public init(_ arguments: [String], databaseURL: String, environment: [String: String] = [:],
+                currentDirectory: String? = nil) throws {
         let executable = RepositoryPaths.seqtwinsExecutable
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw MissingExecutable(path: executable.path)
@@ -28,6 +29,7 @@ public final class SeqTwinsProcess {
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = executable
         process.arguments = arguments
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         var env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         env["DATABASE_URL"] = databaseURL
         process.environment = env
@@ -66,9 +68,10 @@ public final class SeqTwinsProcess {
     }
 }
 
-/// Runs `seqtwins arguments` to completion and returns (status, output).
-public func runSeqTwins(_ arguments: [String], databaseURL: String, timeout: Double = 60) throws -> (Int32?, String) {
-    let process = try SeqTwinsProcess(arguments, databaseURL: databaseURL)
+/// Runs `seqtwins arguments` to completion (in `currentDirectory` when given) and returns (status, output).
+public func runSeqTwins(_ arguments: [String], databaseURL: String, timeout: Double = 60,
+                        currentDirectory: String? = nil) throws -> (Int32?, String) {
+    let process = try SeqTwinsProcess(arguments, databaseURL: databaseURL, currentDirectory: currentDirectory)
     let status = process.wait(timeout: timeout)
     return (status, process.log)
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DatasetDownload
 import DatasetStore
 import Foundation
 import Postgres
@@ -9,7 +10,7 @@ struct DatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataset",
         abstract: "Import datasets into PostgreSQL (where every worker reads them), list, show or delete them.",
-        subcommands: [Import.self, List.self, Show.self, Delete.self]
+        subcommands: [Import.self, Download.self, List.self, Show.self, Delete.self]
     )
 
     /// The reader kinds that can be imported.
@@ -66,6 +67,73 @@ struct DatasetCommand: ParsableCommand {
             let outcome = try DatasetImport.run(sources: sources, name: name, description: description,
                                                 replace: replace, db: db)
             DatasetImport.printOutcome(outcome)
+        }
+    }
+
+    /// `seqtwins dataset download NAME`.
+    struct Download: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Download a public dataset (\(PublicArchives.all.map(\.name).joined(separator: ", "))), verify it and import it.",
+            discussion: """
+                The archive's URL, size and SHA-256 are pinned in SeqTwins. The download resumes where an \
+                interrupted one stopped; the checksum is verified before anything is extracted or imported. The \
+                archive stays in --directory, so a second download needs no network.
+                """
+        )
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Argument(help: ArgumentHelp("The archive: \(PublicArchives.all.map(\.name).joined(separator: ", ")).",
+                                     valueName: "name"))
+        var name: String
+
+        @Option(name: .customLong("as"), help: "Import under this name (default: the archive's name).")
+        var importName: String?
+
+        @Option(help: "Where archives are kept (default: $XDG_CACHE_HOME/seqtwins or ~/.cache/seqtwins).")
+        var directory: String?
+
+        @Option(help: "Give up when no byte arrives for this many seconds (the partial file is kept for a resume).")
+        var stallSeconds: Double = 30
+
+        @Option(help: .hidden) var testURL: String?
+        @Option(help: .hidden) var testSize: Int64?
+        @Option(help: .hidden) var testSHA256: String?
+
+        func validate() throws {
+            guard stallSeconds > 0, stallSeconds <= 3600 else { throw ValidationError("--stall-seconds: expected 0 < s ≤ 3600") }
+            do { try DatasetImporter.validate(name: importName ?? name) } catch { throw ValidationError("\(error)") }
+        }
+
+        func run() throws {
+            var archive = try PublicArchives.require(name)
+            // Test-only overrides (hidden): the download tests serve their own archive from 127.0.0.1.
+            if let testURL, let url = URL(string: testURL) { archive.url = url }
+            if let testSize { archive.size = testSize }
+            if let testSHA256 { archive.sha256 = testSHA256 }
+            let cache = directory.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? Self.defaultDirectory
+            let bar = ProgressBar(label: "downloading \(archive.name)")
+            let folder = try ArchiveDownloader(directory: cache, stallTimeout: stallSeconds) { received, total in
+                bar.update(received, of: total, unit: "bytes")
+            }.fetch(archive)
+            bar.finish()
+            print("verified \(archive.name) (sha256 \(archive.sha256.prefix(12))…), extracted to \(folder.path)")
+            guard let kind = Sequences.DatasetSpec.Kind(rawValue: archive.kind) else {
+                throw DatasetImportError("archive \(archive.name) names an unknown reader kind \(archive.kind)")
+            }
+            let sources = try DatasetSourceFiles(kind: kind, path: folder.path)
+            let db = try PostgresConnection(url: connection.resolvedURL)
+            DatasetImport.printOutcome(try DatasetImport.run(
+                sources: sources, name: importName ?? archive.name, description: archive.description, db: db))
+        }
+
+        static var defaultDirectory: URL {
+            let environment = ProcessInfo.processInfo.environment
+            if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty {
+                return URL(fileURLWithPath: cache).appendingPathComponent("seqtwins", isDirectory: true)
+            }
+            return FileManager.default.homeDirectoryForCurrentUser
+                .appendingPathComponent(".cache/seqtwins", isDirectory: true)
         }
     }
 
@@ -187,8 +255,10 @@ enum DatasetImport {
     }
 }
 
-/// A one-line progress bar on standard error, drawn only when standard error is a terminal.
-final class ProgressBar {
+/// A one-line progress bar on standard error, drawn only when standard error is a terminal. Thread-safe: the
+/// downloader reports from its own thread.
+final class ProgressBar: @unchecked Sendable {
+    private let lock = NSLock()
     private let label: String
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private var lastDrawn = Date.distantPast
@@ -204,8 +274,10 @@ final class ProgressBar {
     }
 
     /// Draws `done` of `total` (at most ten times a second).
-    func update(_ done: Int64, of total: Int64) {
+    func update(_ done: Int64, of total: Int64, unit: String = "rows") {
         guard isTerminal, total > 0 else { return }
+        lock.lock()
+        defer { lock.unlock() }
         let now = Date()
         guard done == total || now.timeIntervalSince(lastDrawn) >= 0.1 else { return }
         lastDrawn = now
@@ -214,7 +286,7 @@ final class ProgressBar {
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         FileHandle.standardError.write(Data(
-            "\r\u{1B}[K\(label) [\(bar)] \(String(format: "%3.0f", fraction * 100))% \(done)/\(total) rows".utf8))
+            "\r\u{1B}[K\(label) [\(bar)] \(String(format: "%3.0f", fraction * 100))% \(done)/\(total) \(unit)".utf8))
         drawn = true
     }
 

@@ -226,6 +226,58 @@ final class PipelineTests {
         #expect(try count("SELECT count(*)::int FROM seqtwins.experiments") == 0)
     }
 
+    @Test func aWorkerWithoutTheFilesRunsAnExperimentOnAnImportedDataset() throws {
+        // Import from files in a folder of their own, then delete the folder: the worker, started elsewhere, can
+        // only read the database.
+        let source = folder.appendingPathComponent("source")
+        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+        let lines = (1...120).map { user in
+            "u\(user) " + (0..<10).map { "i\((user * 7 + $0 * 3) % 50)" }.joined(separator: " ")
+        }
+        let data = source.appendingPathComponent("seq.txt").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: data, atomically: true, encoding: .utf8)
+        let attributes = source.appendingPathComponent("attributes.json").path
+        try ("{" + (0..<50).map { #""i\#($0)": [\#($0 % 5)]"# }.joined(separator: ", ") + "}")
+            .write(toFile: attributes, atomically: true, encoding: .utf8)
+        let (imported, importOutput) = try runSeqTwins(
+            ["dataset", "import", "seqs", "--kind", "sequences", "--path", data, "--item-attributes", attributes],
+            databaseURL: database.url)
+        #expect(imported == 0, "\(importOutput)")
+        #expect(importOutput.contains("imported dataset seqs: 120 users, 50 items, 1200 interactions, 5 categories"),
+                "\(importOutput)")
+        try FileManager.default.removeItem(at: source)
+
+        let experiment = try ResultsStore(db).enqueueExperiment(specJSON: """
+            {"name": "imported", "dataset": {"name": "seqs"}, "preprocessing": {"max_length": 10},
+             "encoder": {"kind": "transformer", "d": 8, "blocks": 1, "heads": 2, "ff": 16},
+             "methods": [{"name": "barlow_twins", "epochs": 1, "batch_size": 32, "projector": [16, 16]}],
+             "tasks": ["next_category"], "protocols": ["linear_probe"], "label_fractions": [1], "seeds": 1}
+            """)
+        let elsewhere = folder.appendingPathComponent("elsewhere").path
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        let (status, log) = try runSeqTwins(Self.worker + ["--exit-when-idle"], databaseURL: database.url,
+                                            timeout: 120, currentDirectory: elsewhere)
+        #expect(status == 0, "\(log.suffix(2000))")
+        #expect(try count("SELECT count(*)::int FROM seqtwins.jobs WHERE experiment_id = \(experiment)") == 4)
+        #expect(try count("""
+            SELECT count(*)::int FROM seqtwins.jobs WHERE experiment_id = \(experiment) AND state <> 'succeeded'
+            """) == 0)
+        #expect(try count("SELECT count(*)::int FROM seqtwins.embeddings") == 120)
+        // The embeddings join the dataset's users by their source ids.
+        #expect(try count("""
+            SELECT count(*)::int FROM seqtwins.embeddings e
+            JOIN seqtwins.runs r ON r.id = e.run_id JOIN seqtwins.experiments x ON x.id = r.experiment_id
+            JOIN seqtwins.dataset_users u ON u.dataset_id = x.dataset_id AND u.user_id = e.user_id
+            """) == 120)
+        // A spec sent through SQL that names a path is refused, with the field named.
+        let refused = #expect(throws: PostgresError.self) {
+            try ResultsStore(db).enqueueExperiment(specJSON: #"""
+                {"name": "sneaky", "dataset": {"kind": "movielens1m", "path": "/etc"}}
+                """#)
+        }
+        #expect(refused?.message.contains("dataset.path") == true, "\(String(describing: refused))")
+    }
+
     @Test func aBadSpecEnqueuedInSQLFailsItsPlanJobWithTheField() throws {
         let experiment = try ResultsStore(db).enqueueExperiment(specJSON: #"""
             {"name": "sql", "dataset": {"kind": "synthetic"}, "methods": [{"name": "barlow_twins", "epochs": 0}]}

@@ -42,12 +42,14 @@ public struct EvaluateHandler: JobHandler {
         let summary: Metrics.Summary
         var details: [String: Double] = [:]
         var validationCount: Int? = evaluation.validationUsers.count
+        var predictions: [Int] = []
         if linear {
             let rows = try Self.rows(embeddings, for: data, series: payload.series, seed: payload.seed)
             let settings = payload.linearProbe.map(LinearProbeEvaluation.Settings.init) ?? .init()
             let result = evaluation.linearProbe(embeddings: rows, settings: settings)
             summary = result.summary
             validationCount = result.validationCount
+            predictions = result.testPredictions
             details["l2"] = result.selection.l2
         } else {
             guard let checkpoint else {
@@ -70,6 +72,7 @@ public struct EvaluateHandler: JobHandler {
                 ? Metrics.summarizeMultiLabel(truth: evaluation.testMultiLabels, scores: result.testProbabilities)
                 : Metrics.summarize(truth: evaluation.testLabels, probabilities: result.testProbabilities)
             fineTuned.majorityAccuracy = evaluation.majorityAccuracy
+            if !evaluation.isMultiLabel { predictions = result.testProbabilities.map(Metrics.argmax) }
             summary = fineTuned
             details["best_epoch"] = Double(result.bestEpoch)
             details["epochs_run"] = Double(result.epochsRun)
@@ -81,7 +84,15 @@ public struct EvaluateHandler: JobHandler {
             accuracy: summary.accuracy, balancedAccuracy: summary.balancedAccuracy, macroF1: summary.macroF1,
             rocAUC: summary.rocAUC, majorityAccuracy: summary.majorityAccuracy,
             details: try PostgresJSON(encoding: details), job: context.job.id)
-        try context.withFencedTransaction { db in try ResultsStore(db).writeEvaluation(record) }
+        let names = evaluation.classNames
+        let predictionRows = zip(zip(evaluation.testUsers, evaluation.testLabels), predictions).map { pair, predicted in
+            (userID: data.userIDs[Int(pair.0)], label: names[pair.1], predicted: names[predicted])
+        }
+        try context.withFencedTransaction { db in
+            let store = ResultsStore(db)
+            try store.writeEvaluation(record)
+            try store.replacePredictions(record, rows: predictionRows)
+        }
     }
 
     /// The stored embeddings as one row per user of the prepared dataset.
