@@ -2,7 +2,7 @@ import Foundation
 import Postgres
 import Sequences
 
-/// Imports an `InteractionDataset` into `seqtwins.datasets`, `dataset_users`, `dataset_items` and `interactions`
+/// Imports an `InteractionDataset` into `seqtwins.datasets`, `dataset_users`, `dataset_items` and `dataset_sequences`
 /// in one transaction with COPY, so a failure anywhere leaves no partial dataset.
 ///
 /// Names and content: importing the same content (``DatasetSourceFiles/contentSHA256``) under a name that already
@@ -179,26 +179,27 @@ public struct DatasetImporter {
     private func writeInteractions(_ dataset: InteractionDataset, id: Int64, progress: Progress?) throws {
         let total = Int64(dataset.interactionCount)
         var sent: Int64 = 0
-        try db.copyIn("COPY seqtwins.interactions (dataset_id, user_index, position, item_index, ts, rating) FROM STDIN") {
+        try db.copyIn("COPY seqtwins.dataset_sequences (dataset_id, user_index, items, timestamps, ratings) FROM STDIN") {
             writer in
             for user in 0..<dataset.userCount {
                 let range = dataset.range(ofUser: user)
-                for (position, index) in range.enumerated() {
-                    writer.append(id)
-                    writer.endField()
-                    writer.append(user)
-                    writer.endField()
-                    writer.append(position)
-                    writer.endField()
-                    writer.append(Int64(dataset.items[index]))
-                    writer.endField()
-                    writer.append(dataset.timestamps[index])
-                    writer.endField()
-                    if dataset.hasRatings { writer.append(dataset.ratings[index]) } else { writer.appendNull() }
-                    try writer.endRow()
+                guard !range.isEmpty else { continue }
+                writer.append(id)
+                writer.endField()
+                writer.append(user)
+                writer.endField()
+                writer.appendArray(dataset.items[range]) { $0.append(Int64($1)) }
+                writer.endField()
+                writer.appendArray(dataset.timestamps[range]) { $0.append($1) }
+                writer.endField()
+                if dataset.hasRatings {
+                    writer.appendArray(dataset.ratings[range]) { $0.append($1) }
+                } else {
+                    writer.appendNull()
                 }
+                try writer.endRow()
                 sent += Int64(range.count)
-                if let progress, user % 1024 == 0 { progress(sent, total) }
+                if let progress, user % 256 == 0 { progress(sent, total) }
             }
             progress?(sent, total)
         }

@@ -6,8 +6,8 @@ import Sequences
 /// user and item order, same order within each user, same ratings, categories, titles and user attributes.
 ///
 /// Three streamed reads (`COPY ... TO STDOUT`): users (which fix the CSR offsets from their interaction counts),
-/// items, then the interactions in whatever order the server returns them, each placed at
-/// `userOffsets[user] + position`. Memory: the result (16 bytes an interaction) plus one row at a time.
+/// items, then the users' histories (`dataset_sequences`) in whatever order the server returns them, each placed at
+/// `userOffsets[user]`. Memory: the result (16 bytes an interaction) plus one row at a time.
 public enum StoredDatasetLoader {
     /// Loads the dataset called `name`.
     /// - Throws: ``DatasetImportError`` when there is no such dataset or its rows are inconsistent (naming the
@@ -95,7 +95,7 @@ public enum StoredDatasetLoader {
             throw inconsistent(found.name, "dataset_items", "\(itemIDs.count) rows, expected \(found.itemCount)")
         }
 
-        // Interactions, placed by (user, position).
+        // Histories, one row per user, placed at the user's offset.
         let count = Int(found.interactionCount)
         var items = [Int32](repeating: -1, count: count)
         var timestamps = [Int64](repeating: 0, count: count)
@@ -108,32 +108,41 @@ public enum StoredDatasetLoader {
                 try ratings.withUnsafeMutableBufferPointer { ratings in
                     try offsets.withUnsafeBufferPointer { offsets in
                         try db.copyOut(trusted("""
-                            COPY (SELECT user_index, position, item_index, ts, rating FROM seqtwins.interactions
+                            COPY (SELECT user_index, items, timestamps, ratings FROM seqtwins.dataset_sequences
                                   WHERE dataset_id = \(id)) TO STDOUT
                             """)) { bytes in
                             var fields = CopyFields(bytes)
-                            let user = try fields.integer("interactions", found.name)
-                            let position = try fields.integer("interactions", found.name)
-                            let item = try fields.integer("interactions", found.name)
-                            let timestamp = try fields.integer("interactions", found.name)
-                            guard user >= 0, user < userCount, item >= 0, item < itemCount, position >= 0,
-                                position < Int64(offsets[Int(user) + 1] - offsets[Int(user)])
-                            else {
-                                throw inconsistent(found.name, "interactions",
-                                                   "row (user \(user), position \(position), item \(item)) out of range")
+                            let user = try fields.integer("dataset_sequences", found.name)
+                            guard user >= 0, user < userCount else {
+                                throw inconsistent(found.name, "dataset_sequences", "user_index \(user) out of range")
                             }
-                            let slot = offsets[Int(user)] + Int(position)
-                            items[slot] = Int32(item)
-                            timestamps[slot] = timestamp
-                            if !ratings.isEmpty { ratings[slot] = try fields.float("interactions", found.name) }
-                            seen += 1
+                            let start = offsets[Int(user)]
+                            let length = offsets[Int(user) + 1] - start
+                            var bad = false
+                            let itemsRead = try fields.integers("dataset_sequences", found.name, limit: length) { k, item in
+                                if item < 0 || item >= itemCount { bad = true } else { items[start + k] = Int32(item) }
+                            }
+                            let stampsRead = try fields.integers("dataset_sequences", found.name, limit: length) { k, value in
+                                timestamps[start + k] = value
+                            }
+                            var ratingsRead = length
+                            if !ratings.isEmpty {
+                                ratingsRead = try fields.floats("dataset_sequences", found.name, limit: length) { k, value in
+                                    ratings[start + k] = value
+                                }
+                            }
+                            guard !bad, itemsRead == length, stampsRead == length, ratingsRead == length else {
+                                throw inconsistent(found.name, "dataset_sequences",
+                                                   "user \(user): \(itemsRead) items for \(length) interactions, or an item out of range")
+                            }
+                            seen += length
                         }
                     }
                 }
             }
         }
         guard seen == count, !items.contains(-1) else {
-            throw inconsistent(found.name, "interactions", "\(seen) rows for \(count) positions")
+            throw inconsistent(found.name, "dataset_sequences", "\(seen) interactions for \(count)")
         }
         func attribute(_ k: Int) -> UserAttribute? {
             attributes[attributeKeys[k]].map { UserAttribute(names: $0, values: attributeValues[k]) }
@@ -190,6 +199,92 @@ struct CopyFields {
             index += 1
         }
         return negative ? -value : value
+    }
+
+    /// Parses the next field, a text-format array of integers `{1,2,3}`, calling `store(index, value)` for each of
+    /// at most `limit` elements; returns the element count (more than `limit` means too many).
+    mutating func integers(_ table: String, _ dataset: String, limit: Int,
+                           _ store: (Int, Int64) -> Void) throws -> Int {
+        let range = try next(table, dataset)
+        guard range.count >= 2, bytes[range.lowerBound] == 0x7B, bytes[range.upperBound - 1] == 0x7D else {
+            throw DatasetImportError("dataset \"\(dataset)\": expected an array in seqtwins.\(table)")
+        }
+        var index = range.lowerBound + 1
+        let end = range.upperBound - 1
+        var count = 0
+        while index < end {
+            let negative = bytes[index] == 0x2D
+            if negative { index += 1 }
+            var value: Int64 = 0
+            var digits = 0
+            while index < end, bytes[index] != 0x2C {
+                let digit = bytes[index] &- 0x30
+                guard digit < 10 else {
+                    throw DatasetImportError("dataset \"\(dataset)\": a non-integer array element in seqtwins.\(table)")
+                }
+                value = value &* 10 &+ Int64(digit)
+                digits += 1
+                index += 1
+            }
+            guard digits > 0 else {
+                throw DatasetImportError("dataset \"\(dataset)\": an empty array element in seqtwins.\(table)")
+            }
+            if count < limit { store(count, negative ? -value : value) }
+            count += 1
+            index += 1  // the comma
+        }
+        return count
+    }
+
+    /// Parses the next field, a text-format array of numbers, like ``integers(_:_:limit:_:)``.
+    mutating func floats(_ table: String, _ dataset: String, limit: Int, _ store: (Int, Float) -> Void) throws -> Int {
+        let range = try next(table, dataset)
+        guard range.count >= 2, bytes[range.lowerBound] == 0x7B, bytes[range.upperBound - 1] == 0x7D else {
+            throw DatasetImportError("dataset \"\(dataset)\": expected an array of ratings in seqtwins.\(table)")
+        }
+        var count = 0
+        var start = range.lowerBound + 1
+        let end = range.upperBound - 1
+        while start < end {
+            var stop = start
+            while stop < end, bytes[stop] != 0x2C { stop += 1 }
+            if let value = Self.shortDecimal(bytes[start..<stop]) {
+                if count < limit { store(count, value) }
+                count += 1
+                start = stop + 1
+                continue
+            }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<stop]), as: UTF8.self)
+            guard let value = Float(text) else {
+                throw DatasetImportError("dataset \"\(dataset)\": rating \"\(text.prefix(20))\" in seqtwins.\(table) is not a number")
+            }
+            if count < limit { store(count, value) }
+            count += 1
+            start = stop + 1
+        }
+        return count
+    }
+
+    /// `d…d[.d…d]` with at most 7 digits in all, as the nearest `Float` (the same value `Float(text)` gives:
+    /// an exact integer below 2²⁴ divided by an exact power of ten, rounded once); `nil` for anything else.
+    static func shortDecimal(_ slice: Slice<UnsafeBufferPointer<UInt8>>) -> Float? {
+        var mantissa = 0
+        var digits = 0
+        var fraction = -1
+        for byte in slice {
+            if byte == 0x2E, fraction < 0 {
+                fraction = 0
+                continue
+            }
+            let digit = byte &- 0x30
+            guard digit < 10 else { return nil }
+            mantissa = mantissa * 10 + Int(digit)
+            digits += 1
+            if fraction >= 0 { fraction += 1 }
+        }
+        guard digits > 0, digits <= 7, fraction != 0 else { return nil }
+        let powers: [Float] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000]
+        return Float(mantissa) / powers[max(fraction, 0)]
     }
 
     /// The next field as a `Float`.

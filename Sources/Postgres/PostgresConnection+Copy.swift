@@ -58,6 +58,18 @@ public struct CopyInWriter {
     /// Appends a `Float` in the shortest form that reads back to the same value.
     public mutating func append(_ value: Float) { buffer.append(contentsOf: value.description.utf8) }
 
+    /// Appends a text-format array literal `{a,b,c}` of numbers, each written by `element`.
+    public mutating func appendArray<C: Collection>(_ values: C, element: (inout CopyInWriter, C.Element) -> Void) {
+        buffer.append(0x7B)
+        var first = true
+        for value in values {
+            if !first { buffer.append(0x2C) }
+            first = false
+            element(&self, value)
+        }
+        buffer.append(0x7D)
+    }
+
     /// Appends `\N` (NULL).
     public mutating func appendNull() { buffer.append(contentsOf: [0x5C, 0x4E]) }
 
