@@ -269,6 +269,18 @@ final class PipelineTests {
             JOIN seqtwins.runs r ON r.id = e.run_id JOIN seqtwins.experiments x ON x.id = r.experiment_id
             JOIN seqtwins.dataset_users u ON u.dataset_id = x.dataset_id AND u.user_id = e.user_id
             """) == 120)
+        // list / show / delete from the command line; delete is refused while the experiment uses the dataset.
+        let (listed, list) = try runSeqTwins(["dataset", "list"], databaseURL: database.url)
+        #expect(listed == 0 && list.contains("seqs") && list.contains("1200"), "\(list)")
+        let (shown, show) = try runSeqTwins(["dataset", "show", "seqs"], databaseURL: database.url)
+        #expect(shown == 0, "\(show)")
+        #expect(show.contains("sequences.txt") && show.contains("#\(experiment) imported"), "\(show)")
+        let (deleted, deletion) = try runSeqTwins(["dataset", "delete", "seqs"], databaseURL: database.url)
+        #expect(deleted != 0)
+        #expect(deletion.contains("used by 1 experiment") && deletion.contains("#\(experiment) imported"), "\(deletion)")
+        let (unknown, unknownOutput) = try runSeqTwins(["dataset", "show", "nope"], databaseURL: database.url)
+        #expect(unknown != 0 && unknownOutput.contains("no dataset named \"nope\"") && unknownOutput.contains("seqs"))
+
         // A spec sent through SQL that names a path is refused, with the field named.
         let refused = #expect(throws: PostgresError.self) {
             try ResultsStore(db).enqueueExperiment(specJSON: #"""
