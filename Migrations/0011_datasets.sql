@@ -118,10 +118,16 @@ LEFT JOIN seqtwins.dataset_sequences s ON s.dataset_id = u.dataset_id AND s.user
 LEFT JOIN seqtwins.dataset_items last_item
        ON last_item.dataset_id = u.dataset_id AND last_item.item_index = s.items[cardinality(s.items)];
 
--- Stores a spec and enqueues its plan job (at `priority`); returns the experiment id. A spec sent here names an
+-- Experiments carry a priority of their own: among experiments with ready jobs, workers serve higher ones first
+-- (the claim in 0025_fair_share.sql), and share fairly between equal ones.
+ALTER TABLE seqtwins.experiments ADD COLUMN priority integer NOT NULL DEFAULT 0
+    CHECK (priority BETWEEN -1000000 AND 1000000);
+
+-- Stores a spec with the experiment's `priority` and enqueues its plan job; returns the experiment id. A spec sent here names an
 -- imported dataset (`"dataset": {"name": "ml-1m"}`) or synthetic data: a path is refused, so no SQL caller can
 -- make a worker open a file. The rest of the spec is validated by the plan job.
-CREATE OR REPLACE FUNCTION seqtwins.enqueue_experiment(spec jsonb, priority integer DEFAULT 10) RETURNS bigint
+DROP FUNCTION seqtwins.enqueue_experiment(jsonb, integer);
+CREATE FUNCTION seqtwins.enqueue_experiment(spec jsonb, priority integer DEFAULT 0) RETURNS bigint
 LANGUAGE plpgsql AS $$
 #variable_conflict use_variable
 DECLARE
@@ -159,10 +165,11 @@ BEGIN
             END IF;
         END IF;
     END IF;
-    INSERT INTO seqtwins.experiments (name, spec, dataset_id)
-    VALUES (left(coalesce(nullif(spec ->> 'name', ''), 'unnamed'), 200), spec, found_dataset)
+    INSERT INTO seqtwins.experiments (name, spec, dataset_id, priority)
+    VALUES (left(coalesce(nullif(spec ->> 'name', ''), 'unnamed'), 200), spec, found_dataset, coalesce(priority, 0))
     RETURNING id INTO new_id;
-    plan_id := seqtwins.enqueue('plan', jsonb_build_object('experiment_id', new_id), priority, '{}', now(), 3, new_id);
+    -- The plan job runs before the stages (job priority 10), so a new experiment's jobs appear at once.
+    plan_id := seqtwins.enqueue('plan', jsonb_build_object('experiment_id', new_id), 10, '{}', now(), 3, new_id);
     UPDATE seqtwins.jobs SET key = 'plan' WHERE id = plan_id;
     RETURN new_id;
 END

@@ -50,7 +50,7 @@ public struct ExperimentSubmission: Sendable {
     }
 
     /// Stores the spec (with defaults filled in) and its `plan` job, at `priority`. Returns the experiment id.
-    public func enqueue(_ db: PostgresConnection, priority: Int = 10) throws -> Int64 {
+    public func enqueue(_ db: PostgresConnection, priority: Int = 0) throws -> Int64 {
         let json = String(decoding: try spec.canonicalJSON(), as: UTF8.self)
         return try ResultsStore(db).enqueueExperiment(specJSON: json, priority: priority)
     }

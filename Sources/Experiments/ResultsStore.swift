@@ -17,7 +17,7 @@ public struct ResultsStore {
     // MARK: Experiments and runs
 
     /// Stores a spec and enqueues its `plan` job (`seqtwins.enqueue_experiment`). Returns the experiment id.
-    public func enqueueExperiment(specJSON: String, priority: Int = 10) throws -> Int64 {
+    public func enqueueExperiment(specJSON: String, priority: Int = 0) throws -> Int64 {
         let row = try db.queryOne("""
             SELECT seqtwins.enqueue_experiment(\(PostgresJSON(text: specJSON)), \(Int32(priority))) AS id
             """)

@@ -27,6 +27,15 @@ struct EnqueueExperimentCommand: ParsableCommand {
     @Option(help: "Replace the spec's dataset.item_attributes (sequence-format datasets).")
     var itemAttributes: String?
 
+    @Option(help: "The experiment's priority, -1000000 to 1000000: higher is served first, equal ones share the workers.")
+    var priority = 0
+
+    func validate() throws {
+        guard (-1_000_000...1_000_000).contains(priority) else {
+            throw ValidationError("--priority \(priority): expected -1000000 to 1000000")
+        }
+    }
+
     func run() throws {
         var spec = try ExperimentSubmission.read(file: URL(fileURLWithPath: file), datasetPath: datasetPath,
                                                  itemAttributes: itemAttributes)
@@ -90,7 +99,7 @@ struct EnqueueExperimentCommand: ParsableCommand {
             bar.finish()
             DatasetImport.printOutcome((outcome, pendingImport.data))
         }
-        print("experiment \(try submission.enqueue(database))")
+        print("experiment \(try submission.enqueue(database, priority: priority))")
     }
 }
 

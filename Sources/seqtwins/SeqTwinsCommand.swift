@@ -11,7 +11,8 @@ struct SeqTwinsCommand: ParsableCommand {
         commandName: "seqtwins",
         abstract: "Batch jobs for self-supervised user representations, with PostgreSQL as the queue.",
         subcommands: [EnqueueExperimentCommand.self, WorkerCommand.self, StatusCommand.self, WaitCommand.self,
-                      ReportCommand.self, CancelCommand.self, RetryCommand.self, EnqueueJobCommand.self,
+                      ReportCommand.self, CancelCommand.self, RetryCommand.self, PriorityCommand.self,
+                      KindLimitCommand.self, EnqueueJobCommand.self,
                       DatasetCommand.self, DatabaseCommand.self]
     )
 }
