@@ -32,6 +32,9 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Log level: trace … critical (default: $SEQTWINS_LOG_LEVEL, else info).")
     var logLevel: String?
 
+    @Option(help: "Log lines as text or json, one object per line for log collectors (default: $SEQTWINS_LOG_FORMAT, else text).")
+    var logFormat: String?
+
     /// The URL to connect with, or `nil` for libpq's defaults.
     var resolvedURL: String? {
         if let databaseURL, !databaseURL.isEmpty { return databaseURL }
@@ -46,7 +49,13 @@ struct ConnectionOptions: ParsableArguments {
             throw ValidationError("--log-level \(text): expected one of "
                                   + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
         }
-        LogSetup.bootstrapOnce(level: level)
+        let format = logFormat ?? ProcessInfo.processInfo.environment["SEQTWINS_LOG_FORMAT"] ?? "text"
+        guard format == "text" || format == "json" else {
+            throw ValidationError("--log-format \(format): expected text or json")
+        }
+        // Worker processes started by a supervisor inherit the choice through the environment.
+        setenv("SEQTWINS_LOG_FORMAT", format, 1)
+        LogSetup.bootstrapOnce(level: level, json: format == "json")
         var logger = Logger(label: label)
         logger.logLevel = level
         return logger
@@ -57,10 +66,15 @@ enum LogSetup {
     nonisolated(unsafe) private static var done = false
 
     /// Bootstraps the logging system once per process.
-    static func bootstrapOnce(level: Logger.Level) {
+    static func bootstrapOnce(level: Logger.Level, json: Bool = false) {
         guard !done else { return }
         done = true
         LoggingSystem.bootstrap { label in
+            if json {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
