@@ -103,6 +103,8 @@ public final class Worker: @unchecked Sendable {
     private let lock = NSLock()
     private var stopping = false
     private var jobRunning = false
+    /// Whether the last failed attempt was queued again (for the metrics); touched by the job loop only.
+    private var lastFailureWasRetried = false
 
     /// Creates a worker. `onAbandon` runs when a handler ignores a release after the grace period (a CLI exits).
     /// - Throws: `JobQueueError.invalidOption` for inconsistent options, `JobQueueError.unknownKind` for a `kinds`
@@ -199,6 +201,18 @@ public final class Worker: @unchecked Sendable {
     private func run(_ job: ClaimedJob, db: PostgresConnection, summary: inout WorkerSummary) {
         let context = JobContext(job: job, db: db, logger: logger)
         context.logger.info("claimed", metadata: ["state": "running", "attempt": "\(job.attempt)/\(job.maxAttempts)"])
+        WorkerMetrics.claimed(kind: job.kind)
+        let started = Date()
+        let before = summary
+        defer {
+            let outcome =
+                summary.succeeded > before.succeeded ? "succeeded"
+                : summary.cancelled > before.cancelled ? "cancelled"
+                : summary.released > before.released ? "released"
+                : summary.lost > before.lost ? "lost"
+                : lastFailureWasRetried ? "retried" : "failed"
+            WorkerMetrics.finished(kind: job.kind, outcome: outcome, seconds: Date().timeIntervalSince(started))
+        }
         lock.withLock { jobRunning = true }
         heartbeat.watch(context)
         if isStopping { heartbeat.beginShutdown(grace: options.gracePeriod) }
@@ -240,6 +254,7 @@ public final class Worker: @unchecked Sendable {
             context.logger.warning("lease lost: another worker owns the job now; nothing written")
         default:
             summary.failed += 1
+            lastFailureWasRetried = false
             let permanent = error is PermanentJobFailure
             var generator = jitterGenerator(job)
             let delay = options.retryPolicy.delay(afterAttempt: job.attempt, using: &generator)
@@ -248,6 +263,7 @@ public final class Worker: @unchecked Sendable {
                     try JobQueue(db).fail(job: job.id, token: job.leaseToken, error: "\(error)", retryDelay: delay,
                                           permanent: permanent)
                 }
+                lastFailureWasRetried = state == .queued
                 switch state {
                 case .queued?:
                     context.logger.info("attempt failed; retry in \(String(format: "%.1f", delay)) s: \(error)",

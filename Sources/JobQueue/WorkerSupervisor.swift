@@ -31,6 +31,10 @@ public final class WorkerSupervisor: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// The environment variable that tells a child its slot, `0..<count` (a restarted child keeps its slot), e.g.
+    /// for a per-process metrics port.
+    public static let slotVariable = "SEQTWINS_WORKER_SLOT"
+
     /// The environment variable that tells a child its supervisor's process id (see
     /// `WorkerOptions.supervisorProcessID`).
     public static let parentVariable = "SEQTWINS_SUPERVISOR_PID"
@@ -91,6 +95,7 @@ public final class WorkerSupervisor: @unchecked Sendable {
         process.arguments = arguments
         var childEnvironment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         childEnvironment[Self.parentVariable] = "\(getpid())"
+        childEnvironment[Self.slotVariable] = "\(slot)"
         process.environment = childEnvironment
         process.terminationHandler = { [exited] _ in exited.signal() }
         try process.run()

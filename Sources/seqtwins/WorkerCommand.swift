@@ -49,6 +49,12 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Lease owner name (default: host:pid).")
     var name: String?
 
+    @Option(help: "Serve Prometheus metrics on /metrics and a health check on /health at this port (with --concurrency N, ports P to P+N-1, one per worker process).")
+    var metricsPort: Int?
+
+    @Option(help: "The address the metrics endpoint listens on.")
+    var metricsBind = "0.0.0.0"
+
     @Option(help: ArgumentHelp(
         "OPENBLAS_CORETYPE for the worker processes: auto (default: when OpenBLAS runs a generic kernel, pick the "
             + "fastest the CPU flags allow), none, or a name such as SkylakeX or Haswell.",
@@ -57,6 +63,9 @@ struct WorkerCommand: ParsableCommand {
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency \(concurrency): expected an integer >= 1") }
+        if let metricsPort, !(1...65_535).contains(metricsPort) || metricsPort + concurrency - 1 > 65_535 {
+            throw ValidationError("--metrics-port \(metricsPort): expected a port from 1 to 65535 (leaving room for --concurrency)")
+        }
     }
 
     func run() throws {
@@ -94,6 +103,12 @@ struct WorkerCommand: ParsableCommand {
         options.kinds = kinds.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         options.retryPolicy = try RetryPolicy(baseDelay: retryBaseSeconds, maxDelay: retryMaxSeconds)
         options.supervisorProcessID = environment[WorkerSupervisor.parentVariable].flatMap { Int32($0) }
+        if let metricsPort {
+            // A supervisor's children each serve on their own port: P + their slot.
+            let slot = environment[WorkerSupervisor.slotVariable].flatMap { Int($0) } ?? 0
+            MetricsEndpoint.start(port: metricsPort + slot, bind: metricsBind, databaseURL: connection.resolvedURL,
+                                  workerName: options.name, logger: logger)
+        }
         let worker = try Worker(registry: Handlers.registry, options: options, logger: logger) {
             Foundation.exit(0)
         }
@@ -117,6 +132,8 @@ struct WorkerCommand: ParsableCommand {
         if let maxJobs { arguments += ["--max-jobs", "\(maxJobs)"] }
         if let kinds { arguments += ["--kinds", kinds] }
         if let name { arguments += ["--name", name] }
+        if let metricsPort { arguments += ["--metrics-port", "\(metricsPort)", "--metrics-bind", metricsBind] }
+        if let format = connection.logFormat { arguments += ["--log-format", format] }
         // The children must not pick a kernel of their own: they get the resolved choice (or none).
         arguments += ["--openblas-coretype", coretype ?? "none"]
         var environment: [String: String] = [

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import JobQueue
 import Postgres
 import SeqTwinsTestSupport
@@ -85,4 +88,76 @@ final class OperationsTests {
         let (bad, badOutput) = try runSeqTwins(["worker", "--log-format", "xml"], databaseURL: database.url)
         #expect(bad != 0 && badOutput.contains("--log-format xml"), "\(badOutput)")
     }
+
+    /// A TCP port that was free a moment ago (bound to 0 and released).
+    private func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(fd, pointer, length) == 0 else { return -1 }
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        #expect(bound == 0)
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// GET `url`: (status, body), or nil when nothing answers.
+    private func get(_ url: String) -> (Int, String)? {
+        let done = DispatchSemaphore(value: 0)
+        let result = ResultBox()
+        URLSession.shared.dataTask(with: URL(string: url)!) { data, response, _ in
+            if let response = response as? HTTPURLResponse {
+                result.set((response.statusCode, String(decoding: data ?? Data(), as: UTF8.self)))
+            }
+            done.signal()
+        }.resume()
+        _ = done.wait(timeout: .now() + 10)
+        return result.value
+    }
+
+    @Test func workersServePrometheusMetricsAndHealthOnePortPerProcess() throws {
+        for _ in 0..<3 { _ = try job(state: "queued", experiment: nil, daysAgo: 0) }
+        let port = try freePort()
+        let worker = try SeqTwinsProcess(
+            fastWorker + ["--concurrency", "2", "--metrics-port", "\(port)", "--metrics-bind", "127.0.0.1"],
+            databaseURL: database.url)
+        defer {
+            worker.signal(SIGTERM)
+            worker.wait(timeout: 20)
+        }
+        var metrics = ""
+        #expect(waitUntil(timeout: 30) {
+            metrics = get("http://127.0.0.1:\(port)/metrics")?.1 ?? ""
+            let other = get("http://127.0.0.1:\(port + 1)/metrics")?.1 ?? ""
+            return metrics.contains("seqtwins_queue_jobs{state=\"succeeded\"} 3") && other.contains("seqtwins_queue_jobs")
+        }, "\(metrics)\n\(worker.log.suffix(2000))")
+        #expect(metrics.contains("# TYPE seqtwins_queue_jobs gauge"))
+        #expect(metrics.contains("seqtwins_heartbeat_age_seconds"))
+        let claimedHere = get("http://127.0.0.1:\(port)/metrics")?.1 ?? ""
+        let claimedThere = get("http://127.0.0.1:\(port + 1)/metrics")?.1 ?? ""
+        // The three no-op jobs were claimed by the two processes between them.
+        let claims = [claimedHere, claimedThere].map { text in
+            text.split(separator: "\n").filter { $0.hasPrefix("seqtwins_jobs_claimed_total{kind=\"noop\"}") }
+                .compactMap { Int($0.split(separator: " ").last ?? "") }.reduce(0, +)
+        }
+        #expect(claims.reduce(0, +) == 3, "\(claims)")
+        let health = get("http://127.0.0.1:\(port)/health")
+        #expect(health?.0 == 200 && health?.1 == "ok\n")
+    }
+}
+
+/// One value handed across threads.
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: (Int, String)?
+
+    func set(_ value: (Int, String)) { lock.withLock { stored = value } }
+    var value: (Int, String)? { lock.withLock { stored } }
 }

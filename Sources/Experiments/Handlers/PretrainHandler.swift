@@ -2,6 +2,7 @@ import Foundation
 import JobQueue
 import Learning
 import Logging
+import CoreMetrics
 import Postgres
 import Sequences
 
@@ -51,11 +52,14 @@ public struct PretrainHandler: JobHandler {
 
         let pending = PendingMetrics()
         let epochs = config.epochs
+        let steps = Counter(label: "seqtwins_training_steps_total", dimensions: [("method", payload.method.name)])
+        let stepsDone = StepTally(resume?.step ?? 0)
         let callbacks = PretrainCallbacks(
             checkpointEvery: 1,
             cancellationInterval: 5,
             onEpoch: { metrics in
                 pending.append(metrics)
+                steps.increment(by: stepsDone.advance(to: metrics.step))
                 let loss = metrics.values["loss"].map { String(format: "%.4f", $0) } ?? "-"
                 context.reportProgress(Double(metrics.epoch) / Double(max(epochs, 1)),
                                        "epoch \(metrics.epoch)/\(epochs) loss \(loss)")
@@ -87,6 +91,22 @@ public struct PretrainHandler: JobHandler {
             try store.writeCheckpoint(run: run, kind: .final, epoch: config.method == .none ? 0 : epochs,
                                       step: result.steps, bytes: result.checkpoint, config: encoderConfig)
             try store.deleteCheckpoint(run: run, kind: .latest)
+        }
+    }
+}
+
+/// The optimiser steps counted so far, for the steps counter (the epoch callback reports the running total).
+final class StepTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done: Int
+
+    init(_ done: Int) { self.done = done }
+
+    /// Moves to `total` and returns the steps since the last call.
+    func advance(to total: Int) -> Int {
+        lock.withLock {
+            defer { done = max(done, total) }
+            return max(total - done, 0)
         }
     }
 }
