@@ -117,16 +117,7 @@ extension PostgresConnection {
     /// - Throws: `PostgresError` from the server; nothing is loaded then.
     @discardableResult
     public func copyIn(_ statement: SQL, body: (inout CopyInWriter) throws -> Void) throws -> Int {
-        let (text, bindings) = statement.rendered
-        precondition(bindings.isEmpty, "COPY takes no parameters; format values into the rows instead")
-        let started = PQexec(rawHandle, text)
-        guard let started else { throw connectionError(query: text) }
-        guard PQresultStatus(started) == PGRES_COPY_IN else {
-            defer { PQclear(started) }
-            throw error(from: started, query: text)
-        }
-        PQclear(started)
-
+        let text = try startCopy(statement, expecting: PGRES_COPY_IN)
         var failure: String?
         let handle = rawHandle
         var writer = CopyInWriter { buffer in
@@ -175,15 +166,7 @@ extension PostgresConnection {
     ///   drained first, so the connection stays usable).
     @discardableResult
     public func copyOut(_ statement: SQL, row: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Int {
-        let (text, bindings) = statement.rendered
-        precondition(bindings.isEmpty, "COPY takes no parameters; format values into the statement instead")
-        let started = PQexec(rawHandle, text)
-        guard let started else { throw connectionError(query: text) }
-        guard PQresultStatus(started) == PGRES_COPY_OUT else {
-            defer { PQclear(started) }
-            throw error(from: started, query: text)
-        }
-        PQclear(started)
+        let text = try startCopy(statement, expecting: PGRES_COPY_OUT)
         var count = 0
         var rowError: (any Error)?
         while true {
@@ -215,5 +198,17 @@ extension PostgresConnection {
         if let rowError { throw rowError }
         if let firstError { throw firstError }
         return count
+    }
+
+    /// Sends a COPY statement (which takes no parameters) and checks that the server entered the `expected` COPY
+    /// state; returns the statement's text for error messages.
+    private func startCopy(_ statement: SQL, expecting expected: ExecStatusType) throws -> String {
+        let (text, bindings) = statement.rendered
+        precondition(bindings.isEmpty, "COPY takes no parameters; format values into the rows or the statement")
+        let started = PQexec(rawHandle, text)
+        guard let started else { throw connectionError(query: text) }
+        defer { PQclear(started) }
+        guard PQresultStatus(started) == expected else { throw error(from: started, query: text) }
+        return text
     }
 }
