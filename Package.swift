@@ -57,6 +57,7 @@ let package = Package(
         .target(
             name: "Experiments",
             dependencies: ["JobQueue", "Postgres", "DatasetStore", "Learning", "Sequences", "NeuralNet", "Tensors",
+                           .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
@@ -109,6 +110,6 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Learning", "Sequences", "Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "JobQueue", "Learning", "NeuralNet", "Sequences", "Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
     ]
 )
