@@ -35,29 +35,16 @@ extension ExperimentSpec {
         "label_fractions", "seeds", "baseline", "sweep", "fine_tune", "linear_probe",
     ]
 
-    /// Decodes and checks a spec from JSON text. Throws: ``ExperimentSpecError`` naming the field (path `""` for
-    /// a document that is not JSON).
+    /// Decodes and checks a spec from JSON text with ``SpecJSONParser``: syntax errors name the line and column,
+    /// duplicate keys their path, numbers must be finite and escapes valid. Throws: ``ExperimentSpecError`` naming
+    /// the field (path `""` for a document that is not JSON).
     public init(json: Data) throws {
-        let value: SpecJSON
-        do {
-            value = try JSONDecoder().decode(SpecJSON.self, from: json)
-        } catch {
-            throw ExperimentSpecError(path: "", message: "not valid JSON: \(Self.describeSyntaxError(error))")
-        }
-        self = try Self.read(value, path: "")
+        self = try Self.read(try SpecJSONParser.parse([UInt8](json)), path: "")
     }
 
     /// Decodes and checks a spec from a JSON string. Throws: ``ExperimentSpecError``.
     public init(json: String) throws {
-        try self.init(json: Data(json.utf8))
-    }
-
-    private static func describeSyntaxError(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        }
-        return "\(error)"
+        self = try Self.read(try SpecJSONParser.parse(Array(json.utf8)), path: "")
     }
 
     static func read(_ value: SpecJSON, path: String) throws -> ExperimentSpec {
