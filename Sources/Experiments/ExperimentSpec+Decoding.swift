@@ -23,12 +23,18 @@ private func readName(_ value: SpecJSON, path: String) throws -> String {
     let name = try SpecValue.string(value, path: path)
     guard name.count <= 100, name.allSatisfy({ nameCharacters.contains($0) }) else {
         throw ExperimentSpecError(
-            path: path, message: "\"\(name)\" is not a valid name; expected 1 to 100 characters from A-Z a-z 0-9 _ - .")
+            path: path, message: "\"\(SpecJSONParser.quoted(name))\" is not a valid name; expected 1 to 100 "
+                + "characters from A-Z a-z 0-9 _ - .")
     }
     return name
 }
 
 extension ExperimentSpec {
+    /// The longest `dataset.path` or `dataset.item_attributes`, in characters (Linux's PATH_MAX).
+    public static let maxPathLength = 4096
+    /// The longest `description`, in characters.
+    public static let maxDescriptionLength = SpecValue.maxStringLength
+
     /// The JSON keys of the top level, in documentation order.
     static let keys = [
         "name", "description", "dataset", "preprocessing", "encoder", "methods", "tasks", "protocols",
@@ -53,7 +59,8 @@ extension ExperimentSpec {
         let name = try readName(reader.required("name", expected: "the experiment's name"), path: reader.path("name"))
         let description =
             try reader.value("description").map {
-                try SpecValue.string($0, path: reader.path("description"), nonEmpty: false)
+                try SpecValue.string($0, path: reader.path("description"), nonEmpty: false,
+                                     maxLength: maxDescriptionLength)
             } ?? ""
         let dataset = try DatasetSpec.read(
             reader.required("dataset", expected: "an object with the name of an imported dataset, or a kind ("
@@ -150,7 +157,8 @@ extension DatasetSpec {
             else {
                 throw ExperimentSpecError(
                     path: reader.path("name"),
-                    message: "expected a dataset name (1 to 100 characters from A-Z a-z 0-9 _ - .), found \"\(name.prefix(100))\"")
+                    message: "expected a dataset name (1 to 100 characters from A-Z a-z 0-9 _ - .), found "
+                        + "\"\(SpecJSONParser.quoted(name))\"")
             }
             for key in ["path", "item_attributes", "synthetic"] where reader.value(key) != nil {
                 throw ExperimentSpecError(
@@ -186,14 +194,16 @@ extension DatasetSpec {
             kind == "sequences"
             ? "the path of the sequence file (one line per user: user item item …)"
             : "the path of the \(kind) dataset folder"
-        spec.path = try SpecValue.string(reader.required("path", expected: expected), path: reader.path("path"))
+        spec.path = try SpecValue.string(reader.required("path", expected: expected), path: reader.path("path"),
+                                         maxLength: ExperimentSpec.maxPathLength)
         if let attributes = reader.value("item_attributes") {
             guard kind == "sequences" else {
                 throw ExperimentSpecError(
                     path: reader.path("item_attributes"),
                     message: "only used by dataset kind \"sequences\", not \"\(kind)\"")
             }
-            spec.itemAttributes = try SpecValue.string(attributes, path: reader.path("item_attributes"))
+            spec.itemAttributes = try SpecValue.string(attributes, path: reader.path("item_attributes"),
+                                                       maxLength: ExperimentSpec.maxPathLength)
         }
         return spec
     }
