@@ -284,7 +284,8 @@ extension EncoderSpec {
         }
         if let v = reader.value("ff") { spec.ff = try SpecValue.int(v, path: reader.path("ff"), range: 1...65536) }
         if let v = reader.value("dropout") {
-            spec.dropout = try SpecValue.double(v, path: reader.path("dropout"), low: 0, high: 1, highOpen: true)
+            spec.dropout = try SpecValue.double(v, path: reader.path("dropout"), low: 0, high: 1, highOpen: true,
+                                                float32: true)
         }
         if spec.d % spec.heads != 0 {
             throw ExperimentSpecError(
@@ -371,10 +372,11 @@ extension MethodSpec {
             spec.batchSize = try SpecValue.int(v, path: reader.path("batch_size"), range: 2...65536)
         }
         if let v = reader.value("lr") {
-            spec.lr = try SpecValue.double(v, path: reader.path("lr"), low: 0, high: 10, lowOpen: true)
+            spec.lr = try SpecValue.double(v, path: reader.path("lr"), low: 0, high: 10, lowOpen: true, float32: true)
         }
         if let v = reader.value("weight_decay") {
-            spec.weightDecay = try SpecValue.double(v, path: reader.path("weight_decay"), low: 0, high: 1)
+            spec.weightDecay = try SpecValue.double(v, path: reader.path("weight_decay"), low: 0, high: 1,
+                                                    float32: true)
         }
         if let v = reader.value("warmup_fraction") {
             spec.warmupFraction = try SpecValue.double(
@@ -393,11 +395,12 @@ extension MethodSpec {
             spec.lambda = 1.0 / Double(widths.last!)
         }
         if let v = reader.value("lambda") {
-            spec.lambda = try SpecValue.double(v, path: reader.path("lambda"), low: 0, high: 100, lowOpen: true)
+            spec.lambda = try SpecValue.double(v, path: reader.path("lambda"), low: 0, high: 100, lowOpen: true,
+                                               float32: true)
         }
         if let v = reader.value("temperature") {
             spec.temperature = try SpecValue.double(
-                v, path: reader.path("temperature"), low: 0, high: 100, lowOpen: true)
+                v, path: reader.path("temperature"), low: 0, high: 100, lowOpen: true, float32: true)
         }
         if let v = reader.value("augmentations") {
             spec.augmentations = try AugmentationSpec.read(v, path: reader.path("augmentations"))
@@ -420,10 +423,10 @@ extension SweepSpec {
         switch parameter {
         case "batch_size": return Double(try SpecValue.int(value, path: path, range: 2...65536))
         case "epochs": return Double(try SpecValue.int(value, path: path, range: 1...100_000))
-        case "lr": return try SpecValue.double(value, path: path, low: 0, high: 10, lowOpen: true)
-        case "weight_decay": return try SpecValue.double(value, path: path, low: 0, high: 1)
+        case "lr": return try SpecValue.double(value, path: path, low: 0, high: 10, lowOpen: true, float32: true)
+        case "weight_decay": return try SpecValue.double(value, path: path, low: 0, high: 1, float32: true)
         case "warmup_fraction": return try SpecValue.double(value, path: path, low: 0, high: 1, highOpen: true)
-        default: return try SpecValue.double(value, path: path, low: 0, high: 100, lowOpen: true)
+        default: return try SpecValue.double(value, path: path, low: 0, high: 100, lowOpen: true, float32: true)
         }
     }
 
@@ -501,7 +504,7 @@ extension FineTuneSpec {
             spec.epochs = try SpecValue.int(v, path: reader.path("epochs"), range: 1...10_000)
         }
         if let v = reader.value("lr") {
-            spec.lr = try SpecValue.double(v, path: reader.path("lr"), low: 0, high: 10, lowOpen: true)
+            spec.lr = try SpecValue.double(v, path: reader.path("lr"), low: 0, high: 10, lowOpen: true, float32: true)
         }
         if let v = reader.value("patience") {
             spec.patience = try SpecValue.int(v, path: reader.path("patience"), range: 1...1000)

@@ -144,18 +144,41 @@ enum SpecValue {
     }
 
     /// A number in an interval described by `low`, `high` and their openness, e.g. `(0, 1]`.
+    ///
+    /// With `float32`, the value is also checked as training will use it, after conversion to `Float`: it must
+    /// still lie in the interval (`1e-300` becomes 0, `0.999999999` becomes 1) and must not be a subnormal float
+    /// (below about 1.2e-38, where training loses its precision), so that a spec passing `enqueue --dry-run` never
+    /// fails at run time on its numbers.
     static func double(
-        _ value: SpecJSON, path: String, low: Double, high: Double, lowOpen: Bool = false, highOpen: Bool = false
+        _ value: SpecJSON, path: String, low: Double, high: Double, lowOpen: Bool = false, highOpen: Bool = false,
+        float32: Bool = false
     ) throws -> Double {
         let interval = "\(lowOpen ? "(" : "[")\(SpecJSON.format(low)), \(SpecJSON.format(high))\(highOpen ? ")" : "]")"
         guard case .number(let number) = value else {
             throw ExperimentSpecError(path: path, message: "expected a number in \(interval), found \(value.found)")
         }
-        let aboveLow = lowOpen ? number > low : number >= low
-        let belowHigh = highOpen ? number < high : number <= high
-        guard aboveLow && belowHigh else {
+        func inRange(_ x: Double) -> Bool {
+            (lowOpen ? x > low : x >= low) && (highOpen ? x < high : x <= high)
+        }
+        guard inRange(number) else {
             throw ExperimentSpecError(
                 path: path, message: "\(SpecJSON.format(number)) is out of range; expected a number in \(interval)")
+        }
+        if float32 {
+            let single = Float(number)
+            guard inRange(Double(single)) else {
+                throw ExperimentSpecError(
+                    path: path,
+                    message: "\(SpecJSON.format(number)) becomes \(single) as a 32-bit float, the precision training "
+                        + "uses; expected a number in \(interval) after that conversion")
+            }
+            guard single == 0 || single.isNormal else {
+                throw ExperimentSpecError(
+                    path: path,
+                    message: "\(SpecJSON.format(number)) is below the smallest normal 32-bit float "
+                        + "(\(Float.leastNormalMagnitude)), the precision training uses; expected 0 or a number of at "
+                        + "least that size in \(interval)")
+            }
         }
         return number
     }

@@ -38,4 +38,42 @@ struct SpecLimitsTests {
         let kind = try #require(specError(specJSON(dataset: #"{"kind": "\#(name)"}"#)))
         #expect(kind.description.count < 300)
     }
+
+    static let float32Cases: [(extra: String, path: String, message: String)] = [
+        (#""methods": [{"name": "barlow_twins", "lr": 1e-300}]"#, "methods[0].lr",
+         "1e-300 becomes 0.0 as a 32-bit float, the precision training uses; expected a number in (0, 10] after that "
+            + "conversion"),
+        (#""methods": [{"name": "barlow_twins", "lambda": 1e-300}]"#, "methods[0].lambda",
+         "1e-300 becomes 0.0 as a 32-bit float, the precision training uses; expected a number in (0, 100] after "
+            + "that conversion"),
+        (#""methods": [{"name": "contrastive", "temperature": 1e-300}]"#, "methods[0].temperature",
+         "1e-300 becomes 0.0 as a 32-bit float, the precision training uses; expected a number in (0, 100] after "
+            + "that conversion"),
+        (#""fine_tune": {"lr": 1e-300}"#, "fine_tune.lr",
+         "1e-300 becomes 0.0 as a 32-bit float, the precision training uses; expected a number in (0, 10] after that "
+            + "conversion"),
+        (#""methods": [{"name": "dual_encoder", "lr": 1e-40}]"#, "methods[0].lr",
+         "1e-40 is below the smallest normal 32-bit float (1.1754944e-38), the precision training uses; expected 0 "
+            + "or a number of at least that size in (0, 10]"),
+        (#""encoder": {"dropout": 0.99999999}"#, "encoder.dropout",
+         "0.99999999 becomes 1.0 as a 32-bit float, the precision training uses; expected a number in [0, 1) after "
+            + "that conversion"),
+        (#""sweep": {"parameter": "lr", "values": [1e-3, 1e-300]}"#, "sweep.values[1]",
+         "1e-300 becomes 0.0 as a 32-bit float, the precision training uses; expected a number in (0, 10] after that "
+            + "conversion"),
+    ]
+
+    @Test(arguments: float32Cases)
+    func numbersAreCheckedAsTrainingWillUseThem(extra: String, path: String, message: String) throws {
+        let error = try #require(specError(specJSON(extra)))
+        #expect(error.path == path)
+        #expect(error.message == message)
+    }
+
+    @Test func smallButNormalFloatsAndZeroWeightDecayStillPass() throws {
+        let spec = try ExperimentSpec(json: specJSON(
+            #""methods": [{"name": "barlow_twins", "lr": 1e-37, "weight_decay": 0, "lambda": 100}], "#
+                + #""fine_tune": {"lr": 1e-4}"#))
+        #expect(spec.methods[0].lr == 1e-37 && spec.methods[0].weightDecay == 0 && spec.fineTune.lr == 1e-4)
+    }
 }
