@@ -210,6 +210,10 @@ extension DatasetSpec {
 }
 
 extension SyntheticSpec {
+    /// The most interactions (users × mean sequence length) a synthetic dataset may have: ten times MovieLens-20M,
+    /// which every worker and `enqueue --dry-run` generate in memory.
+    public static let maxInteractions = 200_000_000
+
     static func read(_ value: SpecJSON, path: String) throws -> SyntheticSpec {
         let reader = try SpecReader(value, path: path)
         try reader.rejectUnknownKeys(["users", "items", "categories", "mean_sequence_length", "seed"])
@@ -228,6 +232,13 @@ extension SyntheticSpec {
         }
         if let v = reader.value("seed") {
             spec.seed = try SpecValue.int(v, path: reader.path("seed"), range: 0...Int(Int32.max))
+        }
+        let interactions = spec.users * spec.meanSequenceLength
+        guard interactions <= maxInteractions else {
+            throw ExperimentSpecError(
+                path: path,
+                message: "users × mean_sequence_length = \(spec.users) × \(spec.meanSequenceLength) = \(interactions) "
+                    + "interactions; expected at most \(maxInteractions) (lower users or mean_sequence_length)")
         }
         return spec
     }

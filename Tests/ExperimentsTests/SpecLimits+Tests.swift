@@ -76,4 +76,14 @@ struct SpecLimitsTests {
                 + #""fine_tune": {"lr": 1e-4}"#))
         #expect(spec.methods[0].lr == 1e-37 && spec.methods[0].weightDecay == 0 && spec.fineTune.lr == 1e-4)
     }
+
+    @Test func syntheticDataIsBoundedInTotalInteractions() throws {
+        let huge = try #require(specError(specJSON(
+            dataset: #"{"kind": "synthetic", "synthetic": {"users": 10000000, "mean_sequence_length": 10000}}"#)))
+        #expect(huge.description == "dataset.synthetic: users × mean_sequence_length = 10000000 × 10000 = "
+                + "100000000000 interactions; expected at most 200000000 (lower users or mean_sequence_length)")
+        let largest = try ExperimentSpec(json: specJSON(
+            dataset: #"{"kind": "synthetic", "synthetic": {"users": 10000000, "mean_sequence_length": 20}}"#))
+        #expect(largest.dataset.synthetic.map { $0.users * $0.meanSequenceLength } == SyntheticSpec.maxInteractions)
+    }
 }
