@@ -57,6 +57,24 @@ struct WorkerCommand: ParsableCommand {
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency \(concurrency): expected an integer >= 1") }
+        // Checked here, before any child process starts, with the option's own name in the message.
+        let flags = ["lease seconds": "--lease-seconds", "heartbeat interval": "--heartbeat-seconds",
+                     "poll interval": "--poll-seconds", "rescue interval": "--rescue-seconds",
+                     "grace period": "--grace-seconds", "retry base delay": "--retry-base-seconds",
+                     "retry max delay": "--retry-max-seconds", "max jobs": "--max-jobs"]
+        do {
+            var options = WorkerOptions(databaseURL: nil)
+            options.leaseSeconds = leaseSeconds
+            options.heartbeatInterval = heartbeatSeconds
+            options.pollInterval = pollSeconds
+            options.rescueInterval = rescueSeconds
+            options.gracePeriod = graceSeconds
+            options.maxJobs = maxJobs
+            options.retryPolicy = try RetryPolicy(baseDelay: retryBaseSeconds, maxDelay: retryMaxSeconds)
+            try options.validate()
+        } catch JobQueueError.invalidOption(let name, let value, let expected) {
+            throw ValidationError("\(flags[name] ?? name) \(value): expected \(expected)")
+        }
     }
 
     func run() throws {

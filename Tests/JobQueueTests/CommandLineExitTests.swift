@@ -68,6 +68,10 @@ final class CommandLineExitTests {
             (["wait", "\(id)", "--interval", "0"], database.url, 2, "--interval 0.0: expected 0.05 to 3600 seconds"),
             (["enqueue", "/nonexistent/spec.json", "--dry-run"], database.url, 2, "no such file"),
             (["retry", "987654"], database.url, 2, "job 987654 does not exist"),
+            (["worker", "--exit-when-idle", "--retry-max-seconds", "1e300"], database.url, 2,
+             "--retry-max-seconds 1e+300: expected a number of seconds in 0...604800 (7 days)"),
+            (["worker", "--exit-when-idle", "--lease-seconds=-3"], database.url, 2,
+             "--lease-seconds -3.0: expected a number of seconds in (0, 86400]"),
             (["status"], unreachable, 3, "could not connect to PostgreSQL"),
             (["wait", "\(id)"], unreachable, 3, "could not connect to PostgreSQL"),
         ]
