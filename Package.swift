@@ -61,6 +61,7 @@ let package = Package(
         .target(
             name: "Experiments",
             dependencies: ["JobQueue", "Postgres", "DatasetStore", "Learning", "Sequences", "NeuralNet", "Tensors",
+                           .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "CoreMetrics", package: "swift-metrics")],
             swiftSettings: swiftSettings
@@ -117,6 +118,6 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Learning", "Sequences", "Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "JobQueue", "Learning", "NeuralNet", "Sequences", "Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
     ]
 )

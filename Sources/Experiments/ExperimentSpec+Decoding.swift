@@ -23,41 +23,34 @@ private func readName(_ value: SpecJSON, path: String) throws -> String {
     let name = try SpecValue.string(value, path: path)
     guard name.count <= 100, name.allSatisfy({ nameCharacters.contains($0) }) else {
         throw ExperimentSpecError(
-            path: path, message: "\"\(name)\" is not a valid name; expected 1 to 100 characters from A-Z a-z 0-9 _ - .")
+            path: path, message: "\"\(SpecJSONParser.quoted(name))\" is not a valid name; expected 1 to 100 "
+                + "characters from A-Z a-z 0-9 _ - .")
     }
     return name
 }
 
 extension ExperimentSpec {
+    /// The longest `dataset.path` or `dataset.item_attributes`, in characters (Linux's PATH_MAX).
+    public static let maxPathLength = 4096
+    /// The longest `description`, in characters.
+    public static let maxDescriptionLength = SpecValue.maxStringLength
+
     /// The JSON keys of the top level, in documentation order.
     static let keys = [
         "name", "description", "dataset", "preprocessing", "encoder", "methods", "tasks", "protocols",
         "label_fractions", "seeds", "baseline", "sweep", "fine_tune", "linear_probe",
     ]
 
-    /// Decodes and checks a spec from JSON text. Throws: ``ExperimentSpecError`` naming the field (path `""` for
-    /// a document that is not JSON).
+    /// Decodes and checks a spec from JSON text with ``SpecJSONParser``: syntax errors name the line and column,
+    /// duplicate keys their path, numbers must be finite and escapes valid. Throws: ``ExperimentSpecError`` naming
+    /// the field (path `""` for a document that is not JSON).
     public init(json: Data) throws {
-        let value: SpecJSON
-        do {
-            value = try JSONDecoder().decode(SpecJSON.self, from: json)
-        } catch {
-            throw ExperimentSpecError(path: "", message: "not valid JSON: \(Self.describeSyntaxError(error))")
-        }
-        self = try Self.read(value, path: "")
+        self = try Self.read(try SpecJSONParser.parse([UInt8](json)), path: "")
     }
 
     /// Decodes and checks a spec from a JSON string. Throws: ``ExperimentSpecError``.
     public init(json: String) throws {
-        try self.init(json: Data(json.utf8))
-    }
-
-    private static func describeSyntaxError(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        }
-        return "\(error)"
+        self = try Self.read(try SpecJSONParser.parse(Array(json.utf8)), path: "")
     }
 
     static func read(_ value: SpecJSON, path: String) throws -> ExperimentSpec {
@@ -66,7 +59,8 @@ extension ExperimentSpec {
         let name = try readName(reader.required("name", expected: "the experiment's name"), path: reader.path("name"))
         let description =
             try reader.value("description").map {
-                try SpecValue.string($0, path: reader.path("description"), nonEmpty: false)
+                try SpecValue.string($0, path: reader.path("description"), nonEmpty: false,
+                                     maxLength: maxDescriptionLength)
             } ?? ""
         let dataset = try DatasetSpec.read(
             reader.required("dataset", expected: "an object with the name of an imported dataset, or a kind ("
@@ -163,7 +157,8 @@ extension DatasetSpec {
             else {
                 throw ExperimentSpecError(
                     path: reader.path("name"),
-                    message: "expected a dataset name (1 to 100 characters from A-Z a-z 0-9 _ - .), found \"\(name.prefix(100))\"")
+                    message: "expected a dataset name (1 to 100 characters from A-Z a-z 0-9 _ - .), found "
+                        + "\"\(SpecJSONParser.quoted(name))\"")
             }
             for key in ["path", "item_attributes", "synthetic"] where reader.value(key) != nil {
                 throw ExperimentSpecError(
@@ -199,20 +194,26 @@ extension DatasetSpec {
             kind == "sequences"
             ? "the path of the sequence file (one line per user: user item item …)"
             : "the path of the \(kind) dataset folder"
-        spec.path = try SpecValue.string(reader.required("path", expected: expected), path: reader.path("path"))
+        spec.path = try SpecValue.string(reader.required("path", expected: expected), path: reader.path("path"),
+                                         maxLength: ExperimentSpec.maxPathLength)
         if let attributes = reader.value("item_attributes") {
             guard kind == "sequences" else {
                 throw ExperimentSpecError(
                     path: reader.path("item_attributes"),
                     message: "only used by dataset kind \"sequences\", not \"\(kind)\"")
             }
-            spec.itemAttributes = try SpecValue.string(attributes, path: reader.path("item_attributes"))
+            spec.itemAttributes = try SpecValue.string(attributes, path: reader.path("item_attributes"),
+                                                       maxLength: ExperimentSpec.maxPathLength)
         }
         return spec
     }
 }
 
 extension SyntheticSpec {
+    /// The most interactions (users × mean sequence length) a synthetic dataset may have: ten times MovieLens-20M,
+    /// which every worker and `enqueue --dry-run` generate in memory.
+    public static let maxInteractions = 200_000_000
+
     static func read(_ value: SpecJSON, path: String) throws -> SyntheticSpec {
         let reader = try SpecReader(value, path: path)
         try reader.rejectUnknownKeys(["users", "items", "categories", "mean_sequence_length", "seed"])
@@ -231,6 +232,13 @@ extension SyntheticSpec {
         }
         if let v = reader.value("seed") {
             spec.seed = try SpecValue.int(v, path: reader.path("seed"), range: 0...Int(Int32.max))
+        }
+        let interactions = spec.users * spec.meanSequenceLength
+        guard interactions <= maxInteractions else {
+            throw ExperimentSpecError(
+                path: path,
+                message: "users × mean_sequence_length = \(spec.users) × \(spec.meanSequenceLength) = \(interactions) "
+                    + "interactions; expected at most \(maxInteractions) (lower users or mean_sequence_length)")
         }
         return spec
     }
@@ -287,7 +295,8 @@ extension EncoderSpec {
         }
         if let v = reader.value("ff") { spec.ff = try SpecValue.int(v, path: reader.path("ff"), range: 1...65536) }
         if let v = reader.value("dropout") {
-            spec.dropout = try SpecValue.double(v, path: reader.path("dropout"), low: 0, high: 1, highOpen: true)
+            spec.dropout = try SpecValue.double(v, path: reader.path("dropout"), low: 0, high: 1, highOpen: true,
+                                                float32: true)
         }
         if spec.d % spec.heads != 0 {
             throw ExperimentSpecError(
@@ -374,10 +383,11 @@ extension MethodSpec {
             spec.batchSize = try SpecValue.int(v, path: reader.path("batch_size"), range: 2...65536)
         }
         if let v = reader.value("lr") {
-            spec.lr = try SpecValue.double(v, path: reader.path("lr"), low: 0, high: 10, lowOpen: true)
+            spec.lr = try SpecValue.double(v, path: reader.path("lr"), low: 0, high: 10, lowOpen: true, float32: true)
         }
         if let v = reader.value("weight_decay") {
-            spec.weightDecay = try SpecValue.double(v, path: reader.path("weight_decay"), low: 0, high: 1)
+            spec.weightDecay = try SpecValue.double(v, path: reader.path("weight_decay"), low: 0, high: 1,
+                                                    float32: true)
         }
         if let v = reader.value("warmup_fraction") {
             spec.warmupFraction = try SpecValue.double(
@@ -396,11 +406,12 @@ extension MethodSpec {
             spec.lambda = 1.0 / Double(widths.last!)
         }
         if let v = reader.value("lambda") {
-            spec.lambda = try SpecValue.double(v, path: reader.path("lambda"), low: 0, high: 100, lowOpen: true)
+            spec.lambda = try SpecValue.double(v, path: reader.path("lambda"), low: 0, high: 100, lowOpen: true,
+                                               float32: true)
         }
         if let v = reader.value("temperature") {
             spec.temperature = try SpecValue.double(
-                v, path: reader.path("temperature"), low: 0, high: 100, lowOpen: true)
+                v, path: reader.path("temperature"), low: 0, high: 100, lowOpen: true, float32: true)
         }
         if let v = reader.value("augmentations") {
             spec.augmentations = try AugmentationSpec.read(v, path: reader.path("augmentations"))
@@ -423,10 +434,10 @@ extension SweepSpec {
         switch parameter {
         case "batch_size": return Double(try SpecValue.int(value, path: path, range: 2...65536))
         case "epochs": return Double(try SpecValue.int(value, path: path, range: 1...100_000))
-        case "lr": return try SpecValue.double(value, path: path, low: 0, high: 10, lowOpen: true)
-        case "weight_decay": return try SpecValue.double(value, path: path, low: 0, high: 1)
+        case "lr": return try SpecValue.double(value, path: path, low: 0, high: 10, lowOpen: true, float32: true)
+        case "weight_decay": return try SpecValue.double(value, path: path, low: 0, high: 1, float32: true)
         case "warmup_fraction": return try SpecValue.double(value, path: path, low: 0, high: 1, highOpen: true)
-        default: return try SpecValue.double(value, path: path, low: 0, high: 100, lowOpen: true)
+        default: return try SpecValue.double(value, path: path, low: 0, high: 100, lowOpen: true, float32: true)
         }
     }
 
@@ -504,7 +515,7 @@ extension FineTuneSpec {
             spec.epochs = try SpecValue.int(v, path: reader.path("epochs"), range: 1...10_000)
         }
         if let v = reader.value("lr") {
-            spec.lr = try SpecValue.double(v, path: reader.path("lr"), low: 0, high: 10, lowOpen: true)
+            spec.lr = try SpecValue.double(v, path: reader.path("lr"), low: 0, high: 10, lowOpen: true, float32: true)
         }
         if let v = reader.value("patience") {
             spec.patience = try SpecValue.int(v, path: reader.path("patience"), range: 1...1000)

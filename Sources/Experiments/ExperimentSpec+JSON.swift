@@ -33,7 +33,7 @@ enum SpecJSON: Decodable, Equatable, Sendable {
         case .null: return "null"
         case .bool(let value): return "boolean \(value)"
         case .number(let value): return "number \(SpecJSON.format(value))"
-        case .string(let value): return "string \"\(value)\""
+        case .string(let value): return "string \"\(SpecJSONParser.quoted(value))\""
         case .array: return "an array"
         case .object: return "an object"
         }
@@ -67,6 +67,7 @@ func editDistance(_ a: String, _ b: String) -> Int {
 /// The closest candidate to `word` within an edit distance of `max(2, word.count / 3)`, else the first candidate
 /// that starts with `word` (of 3 or more characters), for "did you mean".
 func closestMatch(to word: String, in candidates: [String]) -> String? {
+    guard word.count <= 100 else { return nil }  // no candidate is that long; and the distance is quadratic
     if word.count >= 3, let prefixed = candidates.first(where: { $0.hasPrefix(word.lowercased()) }),
         editDistance(word.lowercased(), prefixed) > max(2, word.count / 3)
     {
@@ -102,7 +103,7 @@ struct SpecReader {
             var message = "unknown field\(context)"
             if let suggestion = closestMatch(to: key, in: known) { message += "; did you mean \"\(suggestion)\"?" }
             message += "; allowed: \(known.joined(separator: ", "))"
-            throw ExperimentSpecError(path: specPath(path, key), message: message)
+            throw ExperimentSpecError(path: specPath(path, SpecJSONParser.quoted(key)), message: message)
         }
     }
 
@@ -143,29 +144,66 @@ enum SpecValue {
     }
 
     /// A number in an interval described by `low`, `high` and their openness, e.g. `(0, 1]`.
+    ///
+    /// With `float32`, the value is also checked as training will use it, after conversion to `Float`: it must
+    /// still lie in the interval (`1e-300` becomes 0, `0.999999999` becomes 1) and must not be a subnormal float
+    /// (below about 1.2e-38, where training loses its precision), so that a spec passing `enqueue --dry-run` never
+    /// fails at run time on its numbers.
     static func double(
-        _ value: SpecJSON, path: String, low: Double, high: Double, lowOpen: Bool = false, highOpen: Bool = false
+        _ value: SpecJSON, path: String, low: Double, high: Double, lowOpen: Bool = false, highOpen: Bool = false,
+        float32: Bool = false
     ) throws -> Double {
         let interval = "\(lowOpen ? "(" : "[")\(SpecJSON.format(low)), \(SpecJSON.format(high))\(highOpen ? ")" : "]")"
         guard case .number(let number) = value else {
             throw ExperimentSpecError(path: path, message: "expected a number in \(interval), found \(value.found)")
         }
-        let aboveLow = lowOpen ? number > low : number >= low
-        let belowHigh = highOpen ? number < high : number <= high
-        guard aboveLow && belowHigh else {
+        func inRange(_ x: Double) -> Bool {
+            (lowOpen ? x > low : x >= low) && (highOpen ? x < high : x <= high)
+        }
+        guard inRange(number) else {
             throw ExperimentSpecError(
                 path: path, message: "\(SpecJSON.format(number)) is out of range; expected a number in \(interval)")
+        }
+        if float32 {
+            let single = Float(number)
+            guard inRange(Double(single)) else {
+                throw ExperimentSpecError(
+                    path: path,
+                    message: "\(SpecJSON.format(number)) becomes \(single) as a 32-bit float, the precision training "
+                        + "uses; expected a number in \(interval) after that conversion")
+            }
+            guard single == 0 || single.isNormal else {
+                throw ExperimentSpecError(
+                    path: path,
+                    message: "\(SpecJSON.format(number)) is below the smallest normal 32-bit float "
+                        + "(\(Float.leastNormalMagnitude)), the precision training uses; expected 0 or a number of at "
+                        + "least that size in \(interval)")
+            }
         }
         return number
     }
 
-    /// A string, optionally non-empty.
-    static func string(_ value: SpecJSON, path: String, nonEmpty: Bool = true) throws -> String {
+    /// The longest string a spec field may hold unless it says otherwise, in characters (paths and names are far
+    /// shorter; `description` is the free-text field).
+    static let maxStringLength = 10_000
+
+    /// A string of at most `maxLength` characters without NUL (PostgreSQL cannot store U+0000 in text or jsonb),
+    /// optionally non-empty.
+    static func string(_ value: SpecJSON, path: String, nonEmpty: Bool = true,
+                       maxLength: Int = maxStringLength) throws -> String {
         guard case .string(let string) = value else {
             throw ExperimentSpecError(path: path, message: "expected a string, found \(value.found)")
         }
         if nonEmpty && string.isEmpty {
             throw ExperimentSpecError(path: path, message: "expected a non-empty string, found an empty one")
+        }
+        if string.unicodeScalars.contains("\u{0}") {
+            throw ExperimentSpecError(
+                path: path, message: "contains a NUL character (\\u0000), which cannot be stored; remove it")
+        }
+        if string.count > maxLength {
+            throw ExperimentSpecError(
+                path: path, message: "\(string.count) characters; expected at most \(maxLength)")
         }
         return string
     }
@@ -177,7 +215,7 @@ enum SpecValue {
                 path: path, message: "expected one of \(allowed.joined(separator: ", ")), found \(value.found)")
         }
         guard allowed.contains(string) else {
-            var message = "unknown \(what) \"\(string)\""
+            var message = "unknown \(what) \"\(SpecJSONParser.quoted(string))\""
             if let suggestion = closestMatch(to: string, in: allowed) { message += "; did you mean \"\(suggestion)\"?" }
             message += "; allowed: \(allowed.joined(separator: ", "))"
             throw ExperimentSpecError(path: path, message: message)

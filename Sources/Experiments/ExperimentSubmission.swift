@@ -31,12 +31,7 @@ public struct ExperimentSubmission: Sendable {
     /// taken relative to the working directory, as the workers will see it).
     /// - Throws: ``SpecFileError`` naming the file and, for a bad spec, the field.
     public static func read(file: URL, datasetPath: String? = nil, itemAttributes: String? = nil) throws -> ExperimentSpec {
-        let data: Data
-        do {
-            data = try Data(contentsOf: file)
-        } catch {
-            throw SpecFileError(file: file.path, message: "cannot read the file (\(error.localizedDescription))")
-        }
+        let data = try readSpecFile(file.path)
         do {
             var spec = try ExperimentSpec(json: data)
             if let datasetPath { spec.dataset.path = Self.absolute(datasetPath) }
@@ -47,6 +42,53 @@ public struct ExperimentSubmission: Sendable {
         } catch let error as ExperimentSpecError {
             throw SpecFileError(file: file.path, message: error.description)
         }
+    }
+
+    /// The largest spec file the CLI reads (a spec is a few kilobytes).
+    public static let maxSpecFileBytes = 1 << 20
+
+    /// Reads a regular file of at most ``maxSpecFileBytes``. A directory, a FIFO, a device (`/dev/zero`) or a
+    /// socket is refused before anything is read, so the CLI never waits on a pipe or reads without end.
+    /// - Throws: ``SpecFileError`` saying what the path is and what was expected.
+    static func readSpecFile(_ path: String) throws -> Data {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            let reason = errno == ENOENT ? "no such file" : String(cString: strerror(errno))
+            throw SpecFileError(file: path, message: "cannot read the file (\(reason)); expected a JSON spec file")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw SpecFileError(file: path, message: "cannot read the file (\(String(cString: strerror(errno))))")
+        }
+        let type = info.st_mode & S_IFMT
+        guard type == S_IFREG else {
+            let what = switch type {
+            case S_IFDIR: "a directory"
+            case S_IFIFO: "a FIFO (named pipe)"
+            case S_IFCHR: "a character device"
+            case S_IFBLK: "a block device"
+            case S_IFSOCK: "a socket"
+            default: "not a regular file"
+            }
+            throw SpecFileError(file: path, message: "is \(what); expected a JSON spec file")
+        }
+        guard info.st_size <= maxSpecFileBytes else {
+            throw SpecFileError(file: path, message: "is \(info.st_size) bytes; a spec file is at most "
+                                + "\(maxSpecFileBytes) bytes (1 MiB)")
+        }
+        let data: Data
+        do {
+            data = try FileHandle(fileDescriptor: fd, closeOnDealloc: false).read(upToCount: maxSpecFileBytes + 1)
+                ?? Data()
+        } catch {
+            throw SpecFileError(file: path, message: "cannot read the file (\(error.localizedDescription))")
+        }
+        guard data.count <= maxSpecFileBytes else {
+            throw SpecFileError(file: path, message: "is larger than \(maxSpecFileBytes) bytes (1 MiB), the most a "
+                                + "spec file may be")
+        }
+        return data
     }
 
     /// Stores the spec (with defaults filled in) and its `plan` job, at `priority`. Returns the experiment id.

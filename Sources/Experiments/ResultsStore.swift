@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Postgres
 
@@ -98,14 +99,24 @@ public struct ResultsStore {
             """)
     }
 
-    /// A stored checkpoint, or `nil`. (The bytes carry their own per-parameter checksums, which restoring checks;
-    /// the table's `sha256` column is for people comparing checkpoints in SQL.)
+    /// A stored checkpoint, or `nil`. The bytes are checked against the row's `sha256` column (which the server
+    /// computed from the bytes it stored) before they are returned, so bytes damaged in storage or on the way are
+    /// never restored; the bytes also carry their own per-parameter checksums, which decoding checks.
+    /// - Throws: `ResultsStoreError.checkpointChecksumMismatch` naming the run, the kind and both digests.
     public func checkpoint(run: Int64, kind: CheckpointKind) throws -> StoredCheckpoint? {
         guard let row = try db.queryOne("""
-            SELECT epoch, step, bytes, config FROM seqtwins.checkpoints WHERE run_id = \(run) AND kind = \(kind.rawValue)
+            SELECT epoch, step, bytes, config, sha256 FROM seqtwins.checkpoints
+            WHERE run_id = \(run) AND kind = \(kind.rawValue)
             """) else { return nil }
-        return StoredCheckpoint(epoch: try row.decode("epoch"), step: try row.decode("step"),
-                                bytes: try row.decode("bytes"), config: try row.decode("config"))
+        let bytes: [UInt8] = try row.decode("bytes")
+        let stored: String = try row.decode("sha256")
+        let computed = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        guard computed == stored else {
+            throw ResultsStoreError.checkpointChecksumMismatch(run: run, kind: kind, stored: stored,
+                                                               computed: computed)
+        }
+        return StoredCheckpoint(epoch: try row.decode("epoch"), step: try row.decode("step"), bytes: bytes,
+                                config: try row.decode("config"))
     }
 
     /// Deletes a run's checkpoint of `kind` (the resumable `latest` once `final` is written).
@@ -285,6 +296,8 @@ public enum ResultsStoreError: Error, CustomStringConvertible, Sendable {
     case unknownExperiment(Int64)
     /// The planner has not created this run.
     case unknownRun(experiment: Int64, series: String, seed: Int)
+    /// A stored checkpoint's bytes do not match its `sha256` column: they were damaged after they were stored.
+    case checkpointChecksumMismatch(run: Int64, kind: CheckpointKind, stored: String, computed: String)
 
     /// The message.
     public var description: String {
@@ -292,6 +305,9 @@ public enum ResultsStoreError: Error, CustomStringConvertible, Sendable {
         case .unknownExperiment(let id): "experiment \(id) does not exist"
         case .unknownRun(let experiment, let series, let seed):
             "experiment \(experiment) has no run for series \(series), seed \(seed) (was it planned?)"
+        case .checkpointChecksumMismatch(let run, let kind, let stored, let computed):
+            "the \(kind.rawValue) checkpoint of run \(run) is corrupt: its bytes hash to sha256 "
+                + "\(computed.prefix(16))…, the stored sha256 is \(stored.prefix(16))…"
         }
     }
 }

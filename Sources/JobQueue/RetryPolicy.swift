@@ -13,18 +13,25 @@ public struct RetryPolicy: Sendable, Equatable {
     /// The relative jitter in 0...1: each wait is scaled by a uniform factor in `[1 − jitter, 1 + jitter)`.
     public var jitter: Double
 
+    /// The longest delay a policy may ask for, in seconds (7 days; `seqtwins.fail` clamps to the same bound).
+    public static let delayLimit: Double = 604_800
+    /// The largest growth factor.
+    public static let factorLimit: Double = 1000
+
     /// Creates a policy.
-    /// - Throws: `JobQueueError.invalidOption` for a negative delay, a factor below 1 or jitter outside 0...1.
+    /// - Throws: `JobQueueError.invalidOption` for a delay outside `0...delayLimit` (7 days), a factor outside
+    ///   `1...factorLimit` or jitter outside 0...1 (NaN and infinities included).
     public init(baseDelay: Double = 1, factor: Double = 2, maxDelay: Double = 3600, jitter: Double = 0.25) throws {
-        guard baseDelay >= 0, baseDelay.isFinite else {
-            throw JobQueueError.invalidOption(name: "retry base delay", value: "\(baseDelay)",
-                                              expected: "a finite number of seconds >= 0")
+        let seconds = "a number of seconds in 0...\(Int(Self.delayLimit)) (7 days)"
+        guard baseDelay >= 0, baseDelay <= Self.delayLimit else {
+            throw JobQueueError.invalidOption(name: "retry base delay", value: "\(baseDelay)", expected: seconds)
         }
-        guard factor >= 1, factor.isFinite else {
-            throw JobQueueError.invalidOption(name: "retry factor", value: "\(factor)", expected: "a number >= 1")
+        guard factor >= 1, factor <= Self.factorLimit else {
+            throw JobQueueError.invalidOption(name: "retry factor", value: "\(factor)",
+                                              expected: "a number in 1...\(Int(Self.factorLimit))")
         }
-        guard maxDelay >= 0, !maxDelay.isNaN else {
-            throw JobQueueError.invalidOption(name: "retry max delay", value: "\(maxDelay)", expected: "seconds >= 0")
+        guard maxDelay >= 0, maxDelay <= Self.delayLimit else {
+            throw JobQueueError.invalidOption(name: "retry max delay", value: "\(maxDelay)", expected: seconds)
         }
         guard (0...1).contains(jitter) else {
             throw JobQueueError.invalidOption(name: "retry jitter", value: "\(jitter)", expected: "a fraction in 0...1")

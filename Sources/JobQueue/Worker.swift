@@ -47,20 +47,28 @@ public struct WorkerOptions: Sendable {
         "\(ProcessInfo.processInfo.hostName):\(getpid())"
     }
 
-    /// Checks that the intervals make sense together.
+    /// The longest lease, in seconds (one day; `seqtwins.claim` and `seqtwins.heartbeat` refuse longer ones).
+    public static let leaseLimit: Double = 86_400
+
+    /// Checks that the intervals are in range and make sense together: lease in (0, 86400] s, heartbeat, poll,
+    /// rescue and abandon intervals in (0, 86400] s, grace period in [0, 86400] s.
     /// - Throws: `JobQueueError.invalidOption` naming the option and what was expected.
     public func validate() throws {
+        let limit = Self.leaseLimit
         func positive(_ name: String, _ value: Double) throws {
-            guard value > 0, value.isFinite else {
-                throw JobQueueError.invalidOption(name: name, value: "\(value)", expected: "a number of seconds > 0")
+            guard value > 0, value <= limit else {
+                throw JobQueueError.invalidOption(name: name, value: "\(value)",
+                                                  expected: "a number of seconds in (0, \(Int(limit))]")
             }
         }
         try positive("lease seconds", leaseSeconds)
         try positive("heartbeat interval", heartbeatInterval)
         try positive("poll interval", pollInterval)
         try positive("rescue interval", rescueInterval)
-        guard gracePeriod >= 0 else {
-            throw JobQueueError.invalidOption(name: "grace period", value: "\(gracePeriod)", expected: "seconds >= 0")
+        try positive("abandon interval", abandonAfter)
+        guard gracePeriod >= 0, gracePeriod <= limit else {
+            throw JobQueueError.invalidOption(name: "grace period", value: "\(gracePeriod)",
+                                              expected: "a number of seconds in [0, \(Int(limit))]")
         }
         guard heartbeatInterval < leaseSeconds else {
             throw JobQueueError.invalidOption(name: "heartbeat interval", value: "\(heartbeatInterval)",

@@ -16,6 +16,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case missingEntry(name: String)
     /// Entry `name` has shape `found` where `expected` is required.
     case shapeMismatch(name: String, expected: [Int], found: [Int])
+    /// A header whose checksum matches but whose fields are impossible (a negative step, an unknown kind, a rank
+    /// over 16, a size larger than the data): `reason` names the entry and the field.
+    case invalidHeader(reason: String)
 
     /// A sentence naming the entry and what was expected.
     public var description: String {
@@ -29,6 +32,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case .missingEntry(let name): "checkpoint: no entry for parameter '\(name)'"
         case .shapeMismatch(let name, let expected, let found):
             "checkpoint: parameter '\(name)' has shape \(found) in the checkpoint, the model expects \(expected)"
+        case .invalidHeader(let reason): "checkpoint: invalid header: \(reason)"
         }
     }
 }
@@ -44,7 +48,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
 /// entryCount × { nameLength UInt32, name UTF-8, kind UInt8 (0 parameter, 1 optimiser state),
 ///                rank UInt32, rank × dims UInt64, dataChecksum UInt64 (FNV-1a 64 of the entry's data bytes) }
 /// headerChecksum UInt64           FNV-1a 64 of every byte above
-/// data: each entry's Float32 values (IEEE bit patterns), in entry order
+/// data: each entry's Float32 values (IEEE bit patterns), in entry order, and nothing after them
 /// ```
 /// Round trip is bit for bit (values are stored as bit patterns, NaN payloads included).
 public struct Checkpoint: Equatable, Sendable {
@@ -139,47 +143,100 @@ public struct Checkpoint: Equatable, Sendable {
         return header + data
     }
 
-    /// Decodes and verifies bytes written by `encoded()`.
-    /// - Throws: `CheckpointError` for a bad magic, an unknown version, truncation, or a checksum mismatch
-    ///   (naming the parameter whose data is corrupt).
+    /// The largest rank an entry may have.
+    public static let maxRank = 16
+    /// The largest extent of one axis.
+    public static let maxExtent = Int(Int32.max)
+
+    /// Decodes and verifies bytes written by `encoded()`. Never traps, whatever the bytes: every length is checked
+    /// against the bytes that remain before it is used, the header checksum is verified before any header field
+    /// is converted or trusted, and every entry's data is verified against its checksum.
+    /// - Throws: `CheckpointError` for a bad magic, an unknown version, truncation, a checksum mismatch (naming the
+    ///   parameter whose data is corrupt), an impossible header (`invalidHeader`), or bytes after the data.
     public init(decoding bytes: [UInt8]) throws(CheckpointError) {
-        var reader = ByteReader(bytes: bytes)
-        guard bytes.count >= 8, Array(bytes[0..<8]) == Checkpoint.magic else { throw .badMagic }
-        reader.position = 8
+        guard bytes.count >= 8, bytes[0..<8].elementsEqual(Checkpoint.magic) else { throw .badMagic }
+        var reader = ByteReader(bytes: bytes, position: 8)
         let version: UInt32 = try reader.read("format version")
         guard version == Checkpoint.formatVersion else { throw .unsupportedVersion(version) }
-        let step = Int64(bitPattern: try reader.read("step") as UInt64)
+        let stepBits: UInt64 = try reader.read("step")
         let count: UInt32 = try reader.read("entry count")
-        var headers: [(name: String, kind: Kind, shape: [Int], checksum: UInt64)] = []
+        // Pass 1: find the header's end, reading raw fields only; every read is bounded by the bytes that remain,
+        // so a corrupt count or length ends in `truncated`, never in a huge allocation.
+        let smallestEntry = 4 + 1 + 4 + 8
+        guard Int(count) <= reader.remaining / smallestEntry else {
+            throw .truncated(what: "the headers of \(count) entries")
+        }
+        var raw: [(name: ArraySlice<UInt8>, kind: UInt8, dims: [UInt64], checksum: UInt64)] = []
+        raw.reserveCapacity(Int(count))
         for index in 0..<Int(count) {
             let nameLength: UInt32 = try reader.read("name length of entry \(index)")
-            let nameBytes = try reader.bytes(Int(nameLength), "name of entry \(index)")
-            let name = String(decoding: nameBytes, as: UTF8.self)
-            let kindByte: UInt8 = try reader.read("kind of '\(name)'")
-            let rank: UInt32 = try reader.read("rank of '\(name)'")
-            guard rank <= 16 else { throw .headerChecksumMismatch }
-            var shape: [Int] = []
-            for _ in 0..<rank { shape.append(Int(try reader.read("shape of '\(name)'") as UInt64)) }
-            let checksum: UInt64 = try reader.read("checksum of '\(name)'")
-            headers.append((name, Kind(rawValue: kindByte) ?? .parameter, shape, checksum))
+            let name = try reader.bytes(Int(nameLength), "name of entry \(index)")
+            let kind: UInt8 = try reader.read("kind of entry \(index)")
+            let rank: UInt32 = try reader.read("rank of entry \(index)")
+            guard Int(rank) <= reader.remaining / 8 else { throw .truncated(what: "shape of entry \(index)") }
+            var dims: [UInt64] = []
+            dims.reserveCapacity(Int(rank))
+            for _ in 0..<Int(rank) { dims.append(try reader.read("shape of entry \(index)")) }
+            let checksum: UInt64 = try reader.read("checksum of entry \(index)")
+            raw.append((name, kind, dims, checksum))
         }
         let headerEnd = reader.position
         let headerChecksum: UInt64 = try reader.read("header checksum")
         guard fnv1a(bytes[0..<headerEnd]) == headerChecksum else { throw .headerChecksumMismatch }
+
+        // Pass 2: the header is what the writer wrote; check that its fields make sense before using them.
+        let step = Int64(bitPattern: stepBits)
+        guard step >= 0 else { throw .invalidHeader(reason: "step \(step): expected >= 0") }
+        var available = reader.remaining / 4
+        var headers: [(name: String, kind: Kind, shape: [Int], count: Int, checksum: UInt64)] = []
+        for (index, entry) in raw.enumerated() {
+            let name = String(decoding: entry.name, as: UTF8.self)
+            guard name.utf8.elementsEqual(entry.name) else {
+                throw .invalidHeader(reason: "the name of entry \(index) is not valid UTF-8")
+            }
+            guard let kind = Kind(rawValue: entry.kind) else {
+                throw .invalidHeader(reason: "entry '\(name)' has kind \(entry.kind); expected 0 or 1")
+            }
+            guard entry.dims.count <= Checkpoint.maxRank else {
+                throw .invalidHeader(reason: "entry '\(name)' has rank \(entry.dims.count); expected at most "
+                                     + "\(Checkpoint.maxRank)")
+            }
+            var shape: [Int] = []
+            var elements = 1
+            for dim in entry.dims {
+                guard dim <= UInt64(Checkpoint.maxExtent) else {
+                    throw .invalidHeader(reason: "entry '\(name)' has an axis of \(dim); expected at most "
+                                         + "\(Checkpoint.maxExtent)")
+                }
+                shape.append(Int(dim))
+                let (product, overflow) = elements.multipliedReportingOverflow(by: Int(dim))
+                guard !overflow, product <= available else {
+                    throw .invalidHeader(reason: "entry '\(name)' has shape \(entry.dims), more values than the "
+                                         + "\(available) left in the data")
+                }
+                elements = product
+            }
+            available -= elements
+            headers.append((name, kind, shape, elements, entry.checksum))
+        }
         var entries: [Entry] = []
+        entries.reserveCapacity(headers.count)
         for header in headers {
-            let count = header.shape.reduce(1, *)
-            let raw = try reader.bytes(4 * count, "data of '\(header.name)'")
-            guard fnv1a(raw) == header.checksum else { throw .checksumMismatch(name: header.name) }
-            var values = [Float](repeating: 0, count: count)
-            raw.withUnsafeBytes { p in
-                for i in 0..<count {
+            let data = try reader.bytes(4 * header.count, "data of '\(header.name)'")
+            guard fnv1a(data) == header.checksum else { throw .checksumMismatch(name: header.name) }
+            var values = [Float](repeating: 0, count: header.count)
+            data.withUnsafeBytes { p in
+                for i in 0..<header.count {
                     let bits = p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
                     values[i] = Float(bitPattern: UInt32(littleEndian: bits))
                 }
             }
             let tensor = Tensor(shape: header.shape, storage: values)
             entries.append(Entry(name: header.name, kind: header.kind, tensor: tensor))
+        }
+        guard reader.remaining == 0 else {
+            throw .invalidHeader(
+                reason: "expected nothing after the last entry's data, found \(reader.remaining) more bytes")
         }
         self.init(step: Int(step), entries: entries)
     }
@@ -198,13 +255,17 @@ func fnv1a(_ bytes: ArraySlice<UInt8>) -> UInt64 {
     return hash
 }
 
+/// Reads little-endian integers and byte ranges, each checked against the bytes that remain.
 private struct ByteReader {
     let bytes: [UInt8]
     var position = 0
 
+    /// The bytes not yet read.
+    var remaining: Int { bytes.count - position }
+
     mutating func read<T: FixedWidthInteger>(_ what: String) throws(CheckpointError) -> T {
         let size = MemoryLayout<T>.size
-        guard position + size <= bytes.count else { throw .truncated(what: what) }
+        guard size <= remaining else { throw .truncated(what: what) }
         var value: T = 0
         for i in 0..<size { value |= T(bytes[position + i]) << (8 * i) }
         position += size
@@ -212,7 +273,7 @@ private struct ByteReader {
     }
 
     mutating func bytes(_ count: Int, _ what: String) throws(CheckpointError) -> ArraySlice<UInt8> {
-        guard count >= 0, position + count <= bytes.count else { throw .truncated(what: what) }
+        guard count >= 0, count <= remaining else { throw .truncated(what: what) }
         defer { position += count }
         return bytes[position..<(position + count)]
     }

@@ -11,8 +11,12 @@ public struct TextLine {
         self.number = number
     }
 
-    /// The line decoded as UTF-8 (invalid sequences repaired), for messages.
+    /// The line decoded as UTF-8 (invalid sequences repaired).
     public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// The line quoted for an error message: at most `DatasetError.maxQuotedCharacters` characters (see
+    /// `DatasetError.quoted`), decoded from a bounded prefix, so a long line costs nothing more.
+    public var quoted: String { Field(bytes: bytes, column: 1).quoted }
 }
 
 /// One field of a line: a byte range plus its 1-based column.
@@ -33,6 +37,21 @@ public struct Field {
 
     /// The bytes as UTF-8 text (invalid sequences repaired), for messages and ids.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// The field quoted for an error message as UTF-8 (invalid sequences repaired): at most
+    /// `DatasetError.maxQuotedCharacters` characters, decoded from a bounded prefix of the bytes.
+    public var quoted: String {
+        let limit = 4 * (DatasetError.maxQuotedCharacters + 1)
+        let prefix = UnsafeBufferPointer(rebasing: bytes.prefix(limit))
+        return DatasetError.quoted(String(decoding: prefix, as: UTF8.self), truncated: bytes.count > limit)
+    }
+
+    /// The field quoted for an error message as Latin-1 (see `quoted`).
+    public var quotedLatin1: String {
+        let limit = DatasetError.maxQuotedCharacters + 1
+        let prefix = Field(bytes: UnsafeBufferPointer(rebasing: bytes.prefix(limit)), column: column)
+        return DatasetError.quoted(prefix.latin1, truncated: bytes.count > limit)
+    }
 
     /// The bytes as Latin-1 text (every byte is one Unicode scalar U+0000...U+00FF).
     public var latin1: String {

@@ -34,6 +34,32 @@ public struct DatasetError: Error, CustomStringConvertible, Sendable, Equatable 
     }
 }
 
+extension DatasetError {
+    /// The most characters of a value from a file that an error message quotes.
+    public static let maxQuotedCharacters = 80
+
+    /// `text` in double quotes for an error message: at most ``maxQuotedCharacters`` characters, cut with an
+    /// ellipsis, control characters escaped (`\t`, `\u{1B}`), so a bad multi-megabyte line gives a one-line error.
+    public static func quoted(_ text: some StringProtocol, truncated: Bool = false) -> String {
+        var result = "\""
+        var count = 0
+        var cut = truncated
+        for character in text {
+            if count == maxQuotedCharacters {
+                cut = true
+                break
+            }
+            if character.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                result += character.unicodeScalars.map { $0.escaped(asASCII: false) }.joined()
+            } else {
+                result.append(character)
+            }
+            count += 1
+        }
+        return result + (cut ? "…\"" : "\"")
+    }
+}
+
 /// A request a prepared dataset cannot serve (for example a task its metadata does not support).
 public struct DatasetRequestError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What was asked for and why it cannot be served.

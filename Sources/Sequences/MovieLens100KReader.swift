@@ -77,7 +77,7 @@ public enum MovieLens100KReader {
                 } else if !flag.equals("0") {
                     throw DatasetError(
                         file: path, line: line.number, column: flag.column, field: genre,
-                        message: "expected a genre flag 0 or 1, found \"\(flag.latin1)\"")
+                        message: "expected a genre flag 0 or 1, found \(flag.quotedLatin1)")
                 }
             }
             _ = try table.addMovie(
@@ -109,7 +109,7 @@ public enum MovieLens100KReader {
             } else {
                 throw DatasetError(
                     file: path, line: line.number, column: fields[2].column, field: "gender",
-                    message: "expected \"M\" or \"F\", found \"\(fields[2].latin1)\"")
+                    message: "expected \"M\" or \"F\", found \(fields[2].quotedLatin1)")
             }
             guard !fields[3].isEmpty else {
                 throw DatasetError(

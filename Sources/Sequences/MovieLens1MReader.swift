@@ -50,7 +50,7 @@ public enum MovieLens1MReader {
             let what = range.map { "an integer from \($0.lowerBound) to \($0.upperBound)" } ?? "an integer"
             throw DatasetError(
                 file: file, line: line, column: field.column, field: name,
-                message: "expected \(what), found \"\(field.latin1)\"")
+                message: "expected \(what), found \(field.quotedLatin1)")
         }
         return value
     }
@@ -93,7 +93,7 @@ public enum MovieLens1MReader {
             } else {
                 throw DatasetError(
                     file: path, line: line.number, column: fields[1].column, field: "Gender",
-                    message: "expected \"M\" or \"F\", found \"\(fields[1].latin1)\"")
+                    message: "expected \"M\" or \"F\", found \(fields[1].quotedLatin1)")
             }
             let ageCode = try integer(fields[2], "Age", path, line.number)
             guard let age = ageCodes.firstIndex(of: ageCode) else {

@@ -18,7 +18,7 @@ public enum MovieLensCSVReader {
         guard text == header else {
             throw DatasetError(
                 file: file, line: 1, column: 1,
-                message: "expected the header \"\(header)\", found \"\(text.prefix(80))\"")
+                message: "expected the header \"\(header)\", found \(DatasetError.quoted(text))")
         }
     }
 
@@ -41,7 +41,7 @@ public enum MovieLensCSVReader {
             guard let id = Int64(fields[0].text), id >= 0 else {
                 throw DatasetError(
                     file: path, line: line.number, column: 1, field: "movieId",
-                    message: "expected an integer, found \"\(fields[0].text)\"")
+                    message: "expected an integer, found \(DatasetError.quoted(fields[0].text))")
             }
             let genres =
                 fields[2].text == "(no genres listed)" ? [] : fields[2].text.split(separator: "|").map(String.init)
@@ -90,7 +90,7 @@ public enum MovieLensCSVReader {
             guard let rating = f2.number, rating >= 0, rating <= 5 else {
                 throw DatasetError(
                     file: path, line: line.number, column: f2.column, field: "rating",
-                    message: "expected a number from 0 to 5, found \"\(f2.text)\"")
+                    message: "expected a number from 0 to 5, found \(DatasetError.quoted(f2.text))")
             }
             let timestamp = try MovieLens1MReader.integer(f3, "timestamp", path, line.number)
             let item = try builder.items.ratingRowIndex(

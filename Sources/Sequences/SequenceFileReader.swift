@@ -26,7 +26,7 @@ public enum SequenceFileReader {
                 if field.bytes.contains(9) || field.bytes.contains(UInt8(ascii: ",")) {
                     throw DatasetError(
                         file: path, line: line.number, column: field.column,
-                        message: "expected space-separated ids, found \"\(field.text)\" (wrong separator?)")
+                        message: "expected space-separated ids, found \(field.quoted) (wrong separator?)")
                 }
                 guard let id = field.strictUTF8 else {
                     throw DatasetError(
@@ -37,7 +37,7 @@ public enum SequenceFileReader {
                     guard builder.users.lookup(id) == nil else {
                         throw DatasetError(
                             file: path, line: line.number, column: 1, field: "user",
-                            message: "user \(id) appears on two lines (expected one line per user)")
+                            message: "user \(DatasetError.quoted(id)) appears on two lines (expected one line per user)")
                     }
                     user = builder.users.insert(id)
                     continue

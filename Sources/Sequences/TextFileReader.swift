@@ -48,6 +48,9 @@ public struct TextFileReader {
         var atStart = true
         var endOfFile = false
         var hasNUL = false
+        // Bytes before this offset hold no newline (a partial line kept from the last pass); they are not searched
+        // again, so a line much longer than the buffer costs linear time however small the reads are.
+        var searched = 0
         while !endOfFile {
             if filled == buffer.count {
                 buffer.append(contentsOf: repeatElement(0, count: buffer.count))
@@ -77,7 +80,8 @@ public struct TextFileReader {
             try buffer.withUnsafeBufferPointer { all in
                 let base = all.baseAddress!
                 while keepGoing {
-                    guard let newline = memchr(base + consumed, 10, filled - consumed) else { break }
+                    let from = max(consumed, searched)
+                    guard let newline = memchr(base + from, 10, filled - from) else { break }
                     let end = base.distance(to: newline.assumingMemoryBound(to: UInt8.self))
                     lineNumber += 1
                     keepGoing = try emit(base, consumed, end, lineNumber, hasNUL, body)
@@ -90,6 +94,7 @@ public struct TextFileReader {
                 }
             }
             if !keepGoing { return }
+            searched = filled
             if consumed > 0 {
                 let remaining = filled - consumed
                 if remaining > 0 {
@@ -98,6 +103,7 @@ public struct TextFileReader {
                     }
                 }
                 filled = remaining
+                searched = remaining
             }
         }
     }
@@ -235,9 +241,12 @@ public struct TextBlockReader: ~Copyable {
                 try TextFileReader.checkTextHeader(path: path, buffer, count: filled)
             }
             if endOfFile { continue }
+            // Only the bytes just read can hold a newline: what was kept from the last block is a partial line.
+            // Scanning just them keeps a line much longer than the buffer linear however small the reads are.
+            let floor = filled - readCount
             var end = filled
-            while end > 0 && buffer[end - 1] != 10 { end -= 1 }
-            if end > 0 { return try handOut(end) }
+            while end > floor && buffer[end - 1] != 10 { end -= 1 }
+            if end > floor { return try handOut(end) }
         }
     }
 

@@ -74,7 +74,7 @@ public enum YelpReader {
                 case "date":
                     let text = try scanner.readString()
                     guard let seconds = parseDate(text) else {
-                        throw scanner.error("expected a date YYYY-MM-DD HH:MM:SS, found \"\(text)\"", field: "date")
+                        throw scanner.error("expected a date YYYY-MM-DD HH:MM:SS, found \(DatasetError.quoted(text))", field: "date")
                     }
                     date = seconds
                 default: try scanner.skipValue()

@@ -164,11 +164,16 @@ struct ReportCommand: ParsableCommand {
     }
 }
 
-/// `seqtwins wait EXPERIMENT`: shows the experiment's progress until every job has finished.
+/// `seqtwins wait EXPERIMENT`: shows the experiment's progress until every job has finished. A lost database
+/// connection (a server restart) is retried until `--reconnect-seconds` pass without a successful read.
 struct WaitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wait",
-        abstract: "Show an experiment's progress until all its jobs finish; exit 1 if any failed or was cancelled."
+        abstract: "Show an experiment's progress until all its jobs finish.",
+        discussion: """
+            Exit status: 0 every job succeeded; 1 a job failed or was cancelled; 2 bad usage or no such experiment; \
+            3 the database could not be reached (or not again within --reconnect-seconds); 4 --timeout ran out.
+            """
     )
 
     @OptionGroup var connection: ConnectionOptions
@@ -176,33 +181,65 @@ struct WaitCommand: ParsableCommand {
     @Argument(help: "The experiment id.")
     var experiment: Int64
 
-    @Option(help: "Seconds between progress reads.")
+    @Option(help: "Seconds between progress reads (0.05 to 3600).")
     var interval = 2.0
 
-    @Option(help: "Give up after this many seconds (exit 2); default: wait for ever.")
+    @Option(help: "Give up after this many seconds (exit 4); default: wait for ever.")
     var timeout: Double?
+
+    @Option(help: "After losing the database, reconnect for up to this many seconds (1 to 86400), then exit 3.")
+    var reconnectSeconds = 120.0
+
+    func validate() throws {
+        guard interval >= 0.05, interval <= 3600 else {
+            throw ValidationError("--interval \(interval): expected 0.05 to 3600 seconds")
+        }
+        if let timeout, !(timeout >= 0 && timeout <= 1e9) {
+            throw ValidationError("--timeout \(timeout): expected 0 to 1e9 seconds")
+        }
+        guard reconnectSeconds >= 1, reconnectSeconds <= 86_400 else {
+            throw ValidationError("--reconnect-seconds \(reconnectSeconds): expected 1 to 86400 seconds")
+        }
+    }
 
     func run() throws {
         let db = try PostgresConnection(url: connection.resolvedURL)
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         let terminal = isatty(STDOUT_FILENO) == 1
+        var lostSince: Date?
         while true {
-            guard let progress = try ExperimentProgress.read(db, experiment: experiment).first else {
-                throw ValidationError("experiment \(experiment) does not exist")
+            let progress: ExperimentProgress
+            do {
+                try db.reconnectIfNeeded()
+                guard let read = try ExperimentProgress.read(db, experiment: experiment).first else {
+                    throw ValidationError("experiment \(experiment) does not exist")
+                }
+                progress = read
+                if lostSince != nil { FileHandle.standardError.write(Data("reconnected to the database\n".utf8)) }
+                lostSince = nil
+            } catch let error as PostgresError where error.isConnectionFailure {
+                let since = lostSince ?? Date()
+                if lostSince == nil {
+                    FileHandle.standardError.write(Data(("database connection lost (\(error.message)); reconnecting "
+                                                         + "for up to \(reconnectSeconds) s\n").utf8))
+                }
+                lostSince = since
+                guard Date().timeIntervalSince(since) < reconnectSeconds else { throw error }
+                Thread.sleep(forTimeInterval: min(interval, 1))
+                continue
             }
             let line = progress.line()
             FileHandle.standardOutput.write(Data((terminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
             if progress.finished && progress.jobs > 0 {
                 if terminal { FileHandle.standardOutput.write(Data("\n".utf8)) }
-                if progress.failed + progress.cancelled > 0 { throw ExitCode(1) }
+                if progress.failed + progress.cancelled > 0 { throw ExitCode(ExitStatus.jobFailed) }
                 return
             }
             if let deadline, Date() >= deadline {
                 if terminal { FileHandle.standardOutput.write(Data("\n".utf8)) }
-                throw ExitCode(2)
+                throw ExitCode(ExitStatus.timedOut)
             }
             Thread.sleep(forTimeInterval: interval)
-            try db.reconnectIfNeeded()
         }
     }
 }

@@ -63,6 +63,24 @@ struct WorkerCommand: ParsableCommand {
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency \(concurrency): expected an integer >= 1") }
+        // Checked here, before any child process starts, with the option's own name in the message.
+        let flags = ["lease seconds": "--lease-seconds", "heartbeat interval": "--heartbeat-seconds",
+                     "poll interval": "--poll-seconds", "rescue interval": "--rescue-seconds",
+                     "grace period": "--grace-seconds", "retry base delay": "--retry-base-seconds",
+                     "retry max delay": "--retry-max-seconds", "max jobs": "--max-jobs"]
+        do {
+            var options = WorkerOptions(databaseURL: nil)
+            options.leaseSeconds = leaseSeconds
+            options.heartbeatInterval = heartbeatSeconds
+            options.pollInterval = pollSeconds
+            options.rescueInterval = rescueSeconds
+            options.gracePeriod = graceSeconds
+            options.maxJobs = maxJobs
+            options.retryPolicy = try RetryPolicy(baseDelay: retryBaseSeconds, maxDelay: retryMaxSeconds)
+            try options.validate()
+        } catch JobQueueError.invalidOption(let name, let value, let expected) {
+            throw ValidationError("\(flags[name] ?? name) \(value): expected \(expected)")
+        }
         if let metricsPort, !(1...65_535).contains(metricsPort) || metricsPort + concurrency - 1 > 65_535 {
             throw ValidationError("--metrics-port \(metricsPort): expected a port from 1 to 65535 (leaving room for --concurrency)")
         }

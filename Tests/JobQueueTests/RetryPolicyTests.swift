@@ -40,6 +40,40 @@ struct RetryPolicyTests {
         #expect(throws: JobQueueError.self) { try RetryPolicy(jitter: 2) }
     }
 
+    @Test func delaysAndFactorsAreBounded() throws {
+        let expected = "a number of seconds in 0...604800 (7 days)"
+        #expect(throws: JobQueueError.invalidOption(name: "retry max delay", value: "1e+300", expected: expected)) {
+            try RetryPolicy(maxDelay: 1e300)
+        }
+        #expect(throws: JobQueueError.invalidOption(name: "retry max delay", value: "inf", expected: expected)) {
+            try RetryPolicy(maxDelay: .infinity)
+        }
+        #expect(throws: JobQueueError.self) { try RetryPolicy(baseDelay: .nan) }
+        #expect(throws: JobQueueError.self) { try RetryPolicy(baseDelay: 604_801) }
+        #expect(throws: JobQueueError.self) { try RetryPolicy(factor: 1e9) }
+        #expect(throws: JobQueueError.self) { try RetryPolicy(jitter: .nan) }
+        let longest = try RetryPolicy(baseDelay: 604_800, factor: 1000, maxDelay: 604_800, jitter: 0)
+        var generator = SplitMix64(seed: 1)
+        #expect(longest.delay(afterAttempt: 3, using: &generator) == 604_800)
+    }
+
+    @Test func workerIntervalsAreBounded() throws {
+        var options = WorkerOptions(databaseURL: nil)
+        try options.validate()
+        options.leaseSeconds = 1e300
+        #expect(throws: JobQueueError.invalidOption(name: "lease seconds", value: "1e+300",
+                                                    expected: "a number of seconds in (0, 86400]")) {
+            try options.validate()
+        }
+        options.leaseSeconds = 86_400
+        try options.validate()
+        options.gracePeriod = .infinity
+        #expect(throws: JobQueueError.self) { try options.validate() }
+        options.gracePeriod = 30
+        options.pollInterval = .nan
+        #expect(throws: JobQueueError.self) { try options.validate() }
+    }
+
     @Test func progressBar() {
         #expect(StatusReport.bar(0, width: 10) == "[----------]")
         #expect(StatusReport.bar(0.55, width: 10) == "[#####-----]")

@@ -25,7 +25,9 @@ public struct EmbedHandler: JobHandler {
             let spec = try ExperimentJob.resolvedSpec(db, experiment: experiment)
             let store = ResultsStore(db)
             let run = try store.run(experiment: experiment, series: payload.series, seed: payload.seed)
-            return (spec, run, try store.checkpoint(run: run, kind: .final))
+            let checkpoint = payload.method == "bag_of_items" ? nil
+                : try ExperimentJob.finalCheckpoint(store, run: run, series: payload.series, seed: payload.seed)
+            return (spec, run, checkpoint)
         }
         let data = try ExperimentJob.prepared(try DatasetRequest(spec: spec, seed: payload.seed), context: context).data
         let users = (0..<data.userCount).map { Int32($0) }

@@ -30,7 +30,8 @@ public struct EvaluateHandler: JobHandler {
             let store = ResultsStore(db)
             let run = try store.run(experiment: experiment, series: payload.series, seed: payload.seed)
             return (spec, run, linear ? try store.embeddings(run: run) : [:],
-                    linear ? nil : try store.checkpoint(run: run, kind: .final))
+                    linear ? nil : try ExperimentJob.finalCheckpoint(store, run: run, series: payload.series,
+                                                                     seed: payload.seed))
         }
         let (request, data) = try ExperimentJob.prepared(try DatasetRequest(spec: spec, seed: payload.seed),
                                                          context: context)

@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import NeuralNet
 import Postgres
 import Sequences
 
@@ -45,6 +46,29 @@ enum ExperimentJob {
         } catch {
             throw PermanentJobFailure("experiment \(experiment): \(error)")
         }
+    }
+
+    /// A run's final checkpoint, checked before any job spends time on it: present, its bytes matching the stored
+    /// `sha256`, and decodable. Each failure fails the job for good (a retry would read the same bytes), with a
+    /// message naming the run.
+    static func finalCheckpoint(_ store: ResultsStore, run: Int64, series: String, seed: Int) throws
+        -> StoredCheckpoint {
+        let stored: StoredCheckpoint?
+        do {
+            stored = try store.checkpoint(run: run, kind: .final)
+        } catch let error as ResultsStoreError {
+            throw PermanentJobFailure("run \(series) seed \(seed): \(error)")
+        }
+        guard let stored else {
+            throw PermanentJobFailure("run \(series) seed \(seed) has no final checkpoint; its pretrain job has not "
+                                      + "written one")
+        }
+        do {
+            _ = try Checkpoint(decoding: stored.bytes)
+        } catch {
+            throw PermanentJobFailure("run \(series) seed \(seed): the final checkpoint is unusable: \(error)")
+        }
+        return stored
     }
 
     /// The prepared dataset of `request`, read from the database through the job's connection (after a lease

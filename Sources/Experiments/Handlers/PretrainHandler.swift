@@ -28,7 +28,13 @@ public struct PretrainHandler: JobHandler {
         let (run, latest) = try context.withLeaseCheckedRead { db in
             let store = ResultsStore(db)
             let run = try store.run(experiment: experiment, series: payload.series, seed: payload.seed)
-            return (run, try store.checkpoint(run: run, kind: .latest))
+            do {
+                return (run, try store.checkpoint(run: run, kind: .latest))
+            } catch let error as ResultsStoreError {
+                // A damaged resumable checkpoint is only a lost shortcut: train from the start and overwrite it.
+                context.logger.warning("cannot resume: \(error); starting over")
+                return (run, nil)
+            }
         }
         guard payload.method.hasEncoder else {
             context.reportProgress(1, "nothing to train")

@@ -1,7 +1,7 @@
 -- Sharing one cluster between people: experiments of equal priority get a fair share of the workers, and a kind
 -- can be capped cluster-wide (at most N pretrain jobs at once, say).
 --
--- Claim order (replacing 0002's "job priority, then age"):
+-- Claim order (replacing 0002's "job priority, then age"; the lease check of 0030 stays):
 --   1. the experiment's priority (experiments.priority; 0 for jobs outside experiments), higher first;
 --   2. fewest running jobs first among those experiments (jobs outside experiments form one group of their own),
 --      then the experiment whose job was claimed least recently, so each claim goes to the experiment that has
@@ -68,6 +68,7 @@ DECLARE
     found_ids bigint[];
     wanted integer;
 BEGIN
+    PERFORM seqtwins.check_lease_seconds(lease_seconds);
     IF max_jobs IS NULL OR max_jobs < 1 THEN
         RETURN;
     END IF;
