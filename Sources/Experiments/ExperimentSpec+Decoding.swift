@@ -35,11 +35,91 @@ extension ExperimentSpec {
     /// The longest `description`, in characters.
     public static let maxDescriptionLength = SpecValue.maxStringLength
 
-    /// The JSON keys of the top level, in documentation order.
-    static let keys = [
-        "name", "description", "dataset", "preprocessing", "encoder", "methods", "tasks", "protocols",
-        "label_fractions", "seeds", "baseline", "sweep", "fine_tune", "linear_probe",
+    /// The keys of the top level, in documentation order. The sections have tables of their own.
+    static let fields: [SpecField<ExperimentSpec>] = [
+        .custom("name", default: "required", required: "the experiment's name",
+                "1-100 characters from `A-Z a-z 0-9 _ - .`") { spec, value, path in
+            spec.name = try readName(value, path: path)
+        },
+        .custom("description", default: "`\"\"`", "free text, at most 10,000 characters") { spec, value, path in
+            spec.description = try SpecValue.string(value, path: path, nonEmpty: false, maxLength: maxDescriptionLength)
+        },
+        .custom("dataset", default: "required",
+                required: "an object with the name of an imported dataset, or a kind ("
+                    + datasetKinds.joined(separator: ", ") + ")",
+                "where the interactions come from: see `dataset.*`") { spec, value, path in
+            spec.dataset = try DatasetSpec.read(value, path: path)
+        },
+        .custom("preprocessing", default: "see `preprocessing.*`", "how interactions become sequences and labels") {
+            spec, value, path in
+            spec.preprocessing = try PreprocessingSpec.read(value, path: path)
+        },
+        .custom("encoder", default: "see `encoder.*`", "the encoder every method shares") { spec, value, path in
+            spec.encoder = try EncoderSpec.read(value, path: path)
+        },
+        .custom("methods", default: "one of each",
+                "the pretraining methods to compare, each with `name`, a unique `label` and its fields (`methods[].*`)") {
+            spec, value, path in
+            let methods = try SpecValue.list(value, path: path, unique: false, describe: { "\($0.label)" }) {
+                try MethodSpec.read($0, path: $1)
+            }
+            let labels = methods.map(\.label)
+            for (index, label) in labels.enumerated() {
+                if let first = labels.firstIndex(of: label), first < index {
+                    throw ExperimentSpecError(
+                        path: "\(path)[\(index)].label",
+                        message: "duplicate method label \"\(label)\" (also methods[\(first)]); give each method a "
+                            + "unique label")
+                }
+            }
+            spec.methods = methods
+        },
+        .custom("tasks", default: defaultTasks.map { "`\($0)`" }.joined(separator: ", "),
+                "also " + taskNames.filter { !defaultTasks.contains($0) }.map { "`\($0)`" }.joined(separator: ", ")
+                    + " where the dataset has the metadata; asking for one it lacks is an error naming the supported ones") {
+            spec, value, path in
+            spec.tasks = try SpecValue.list(value, path: path, describe: { "\"\($0)\"" }) {
+                try SpecValue.choice($0, path: $1, allowed: taskNames, what: "task")
+            }
+        },
+        .custom("protocols", default: protocolNames.map { "`\($0)`" }.joined(separator: ", "),
+                "the evaluation protocols") { spec, value, path in
+            spec.protocols = try SpecValue.list(value, path: path, describe: { "\"\($0)\"" }) {
+                try SpecValue.choice($0, path: $1, allowed: protocolNames, what: "protocol")
+            }
+        },
+        .custom("label_fractions", default: defaultLabelFractions.map(SpecJSON.format).joined(separator: ", "),
+                "each in (0, 1], no duplicates; n = max(round(f · N_train), 2 · C), drawn stratified") {
+            spec, value, path in
+            spec.labelFractions = try SpecValue.list(value, path: path, describe: { SpecJSON.format($0) }) {
+                try SpecValue.double($0, path: $1, low: 0, high: 1, lowOpen: true)
+            }
+        },
+        .custom("seeds", default: "5",
+                "a count n (1-100: seeds 0…n−1) or a list (each 0-2147483647); each seed fixes the user split and "
+                    + "label subsets for every method") { spec, value, path in
+            spec.seeds = try readSeeds(value, path: path)
+        },
+        .custom("baseline", default: "`dual_encoder` if present", "the method label gains are measured against") {
+            spec, value, path in
+            spec.baseline = try SpecValue.choice(value, path: path, allowed: spec.methods.map(\.label),
+                                                 what: "baseline method")
+        },
+        .custom("sweep", default: "none", "one pretraining per value of one method field: see `sweep.*`") {
+            spec, value, path in
+            spec.sweep = try SweepSpec.read(value, path: path, methods: spec.methods)
+        },
+        .custom("fine_tune", default: "see `fine_tune.*`", "settings of the `fine_tune` protocol") { spec, value, path in
+            spec.fineTune = try FineTuneSpec.read(value, path: path)
+        },
+        .custom("linear_probe", default: "see `linear_probe.*`", "settings of the `linear_probe` protocol") {
+            spec, value, path in
+            spec.linearProbe = try LinearProbeSpec.read(value, path: path)
+        },
     ]
+
+    /// The JSON keys of the top level, in documentation order.
+    static var keys: [String] { fields.map(\.key) }
 
     /// Decodes and checks a spec from JSON text with ``SpecJSONParser``: syntax errors name the line and column,
     /// duplicate keys their path, numbers must be finite and escapes valid. Throws: ``ExperimentSpecError`` naming
@@ -54,80 +134,16 @@ extension ExperimentSpec {
     }
 
     static func read(_ value: SpecJSON, path: String) throws -> ExperimentSpec {
-        let reader = try SpecReader(value, path: path)
-        try reader.rejectUnknownKeys(keys)
-        let name = try readName(reader.required("name", expected: "the experiment's name"), path: reader.path("name"))
-        let description =
-            try reader.value("description").map {
-                try SpecValue.string($0, path: reader.path("description"), nonEmpty: false,
-                                     maxLength: maxDescriptionLength)
-            } ?? ""
-        let dataset = try DatasetSpec.read(
-            reader.required("dataset", expected: "an object with the name of an imported dataset, or a kind ("
-                            + datasetKinds.joined(separator: ", ") + ")"),
-            path: reader.path("dataset"))
-        let preprocessing =
-            try reader.value("preprocessing").map {
-                try PreprocessingSpec.read($0, path: reader.path("preprocessing"))
-            } ?? PreprocessingSpec()
-        let encoder =
-            try reader.value("encoder").map { try EncoderSpec.read($0, path: reader.path("encoder")) }
-            ?? EncoderSpec()
-        let methods =
-            try reader.value("methods").map { value in
-                try SpecValue.list(value, path: reader.path("methods"), unique: false, describe: { "\($0.label)" }) {
-                    try MethodSpec.read($0, path: $1)
-                }
-            } ?? methodNames.map { MethodSpec.defaults(for: $0) }
-        let labels = methods.map(\.label)
-        for (index, label) in labels.enumerated() {
-            if let first = labels.firstIndex(of: label), first < index {
-                throw ExperimentSpecError(
-                    path: "\(reader.path("methods"))[\(index)].label",
-                    message:
-                        "duplicate method label \"\(label)\" (also methods[\(first)]); give each method a unique label")
-            }
+        var spec = ExperimentSpec(
+            name: "", description: "", dataset: DatasetSpec(kind: nil), preprocessing: PreprocessingSpec(),
+            encoder: EncoderSpec(), methods: methodNames.map { MethodSpec.defaults(for: $0) }, tasks: defaultTasks,
+            protocols: protocolNames, labelFractions: defaultLabelFractions, seeds: Array(0..<5), baseline: nil,
+            sweep: nil, fineTune: FineTuneSpec(), linearProbe: LinearProbeSpec())
+        try SpecFields.read(fields, value, into: &spec, path: path)
+        if try SpecReader(value, path: path).value("baseline") == nil {
+            spec.baseline = spec.methods.contains { $0.label == "dual_encoder" } ? "dual_encoder" : nil
         }
-        let tasks =
-            try reader.value("tasks").map { value in
-                try SpecValue.list(value, path: reader.path("tasks"), describe: { "\"\($0)\"" }) {
-                    try SpecValue.choice($0, path: $1, allowed: taskNames, what: "task")
-                }
-            } ?? defaultTasks
-        let protocols =
-            try reader.value("protocols").map { value in
-                try SpecValue.list(value, path: reader.path("protocols"), describe: { "\"\($0)\"" }) {
-                    try SpecValue.choice($0, path: $1, allowed: protocolNames, what: "protocol")
-                }
-            } ?? protocolNames
-        let fractions =
-            try reader.value("label_fractions").map { value in
-                try SpecValue.list(value, path: reader.path("label_fractions"), describe: { SpecJSON.format($0) }) {
-                    try SpecValue.double($0, path: $1, low: 0, high: 1, lowOpen: true)
-                }
-            } ?? defaultLabelFractions
-        let seeds = try readSeeds(reader.value("seeds"), path: reader.path("seeds"))
-        let baseline: String?
-        if let value = reader.value("baseline") {
-            baseline = try SpecValue.choice(
-                value, path: reader.path("baseline"), allowed: labels, what: "baseline method")
-        } else {
-            baseline = labels.contains("dual_encoder") ? "dual_encoder" : nil
-        }
-        let sweep = try reader.value("sweep").map {
-            try SweepSpec.read($0, path: reader.path("sweep"), methods: methods)
-        }
-        let fineTune =
-            try reader.value("fine_tune").map { try FineTuneSpec.read($0, path: reader.path("fine_tune")) }
-            ?? FineTuneSpec()
-        let linearProbe =
-            try reader.value("linear_probe").map {
-                try LinearProbeSpec.read($0, path: reader.path("linear_probe"))
-            } ?? LinearProbeSpec()
-        return ExperimentSpec(
-            name: name, description: description, dataset: dataset, preprocessing: preprocessing, encoder: encoder,
-            methods: methods, tasks: tasks, protocols: protocols, labelFractions: fractions, seeds: seeds,
-            baseline: baseline, sweep: sweep, fineTune: fineTune, linearProbe: linearProbe)
+        return spec
     }
 
     private static func readSeeds(_ value: SpecJSON?, path: String) throws -> [Int] {
@@ -147,43 +163,75 @@ extension ExperimentSpec {
 }
 
 extension DatasetSpec {
-    static func read(_ value: SpecJSON, path: String) throws -> DatasetSpec {
-        let reader = try SpecReader(value, path: path)
-        try reader.rejectUnknownKeys(["name", "kind", "path", "item_attributes", "synthetic"])
-        if let nameValue = reader.value("name") {
-            let name = try SpecValue.string(nameValue, path: reader.path("name"))
+    /// The keys of `dataset`. A dataset is an imported one (`name`), files (`kind` + `path`) or synthetic data
+    /// (`kind: synthetic` + `synthetic`); the cross-field rules are checked after the keys are read.
+    static let fields: [SpecField<DatasetSpec>] = [
+        .custom("name", default: "none",
+                "an imported dataset (`seqtwins dataset list`); with it, `path`, `item_attributes` and `synthetic` must be absent") {
+            spec, value, path in
+            let name = try SpecValue.string(value, path: path)
             guard name.utf8.count <= 100,
-                name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0)) })
+                name.unicodeScalars.allSatisfy({
+                    $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0))
+                })
             else {
                 throw ExperimentSpecError(
-                    path: reader.path("name"),
+                    path: path,
                     message: "expected a dataset name (1 to 100 characters from A-Z a-z 0-9 _ - .), found "
                         + "\"\(SpecJSONParser.quoted(name))\"")
             }
+            spec.name = name
+        },
+        .custom("kind", default: "required unless `name`",
+                ExperimentSpec.datasetKinds.map { "`\($0)`" }.joined(separator: ", ")
+                    + " (`movielens20m` also reads ml-latest); with `name`, optional and checked against the imported dataset") {
+            spec, value, path in
+            spec.kind = try SpecValue.choice(value, path: path, allowed: ExperimentSpec.datasetKinds, what: "dataset kind")
+        },
+        .custom("path", default: "required for the file kinds",
+                "read by the CLI only, which imports the files and stores the spec with the dataset's name instead: "
+                    + "the dataset folder (MovieLens: `ratings.dat`/`u.data`/`ratings.csv` and metadata; Yelp: "
+                    + "`review.json`, `business.json`) or, for `sequences`, the file (`user item item ...` per line)") {
+            spec, value, path in
+            spec.path = try SpecValue.string(value, path: path, maxLength: ExperimentSpec.maxPathLength)
+        },
+        .custom("item_attributes", default: "none",
+                "`sequences` only: JSON mapping item id to a list of attribute (category) ids") { spec, value, path in
+            spec.itemAttributes = try SpecValue.string(value, path: path, maxLength: ExperimentSpec.maxPathLength)
+        },
+        .custom("synthetic", default: "see below", "`synthetic` only: the generator's settings") { spec, value, path in
+            spec.synthetic = try SyntheticSpec.read(value, path: path)
+        },
+    ]
+
+    static func read(_ value: SpecJSON, path: String) throws -> DatasetSpec {
+        var spec = DatasetSpec(kind: nil)
+        try SpecFields.read(fields, value, into: &spec, path: path)
+        let reader = try SpecReader(value, path: path)
+        if spec.name != nil {
             for key in ["path", "item_attributes", "synthetic"] where reader.value(key) != nil {
                 throw ExperimentSpecError(
                     path: reader.path(key),
                     message: "not used with dataset.name (the dataset is already imported); remove one of them")
             }
-            let kind = try reader.value("kind").map {
-                try SpecValue.choice($0, path: reader.path("kind"), allowed: ExperimentSpec.datasetKinds.filter { $0 != "synthetic" },
-                                     what: "dataset kind")
+            if spec.kind == "synthetic" {
+                throw ExperimentSpecError(
+                    path: reader.path("kind"),
+                    message: "synthetic data is generated, never imported; remove \"kind\" or \"name\"")
             }
-            return DatasetSpec(name: name, kind: kind)
+            return spec
         }
-        let kind = try SpecValue.choice(
-            reader.required("kind", expected: "the name of an imported dataset (\"name\"), or a kind: one of "
-                            + ExperimentSpec.datasetKinds.joined(separator: ", ")),
-            path: reader.path("kind"), allowed: ExperimentSpec.datasetKinds, what: "dataset kind")
-        var spec = DatasetSpec(kind: kind)
+        guard let kind = spec.kind else {
+            _ = try reader.required("kind", expected: "the name of an imported dataset (\"name\"), or a kind: one of "
+                                    + ExperimentSpec.datasetKinds.joined(separator: ", "))
+            return spec
+        }
         if kind == "synthetic" {
             for key in ["path", "item_attributes"] where reader.value(key) != nil {
                 throw ExperimentSpecError(
                     path: reader.path(key), message: "not used by dataset kind \"synthetic\"; remove it")
             }
-            spec.synthetic =
-                try reader.value("synthetic").map { try SyntheticSpec.read($0, path: reader.path("synthetic")) }
-                ?? SyntheticSpec()
+            if spec.synthetic == nil { spec.synthetic = SyntheticSpec() }
             return spec
         }
         if reader.value("synthetic") != nil {
@@ -194,16 +242,11 @@ extension DatasetSpec {
             kind == "sequences"
             ? "the path of the sequence file (one line per user: user item item …)"
             : "the path of the \(kind) dataset folder"
-        spec.path = try SpecValue.string(reader.required("path", expected: expected), path: reader.path("path"),
-                                         maxLength: ExperimentSpec.maxPathLength)
-        if let attributes = reader.value("item_attributes") {
-            guard kind == "sequences" else {
-                throw ExperimentSpecError(
-                    path: reader.path("item_attributes"),
-                    message: "only used by dataset kind \"sequences\", not \"\(kind)\"")
-            }
-            spec.itemAttributes = try SpecValue.string(attributes, path: reader.path("item_attributes"),
-                                                       maxLength: ExperimentSpec.maxPathLength)
+        _ = try reader.required("path", expected: expected)
+        if spec.itemAttributes != nil && kind != "sequences" {
+            throw ExperimentSpecError(
+                path: reader.path("item_attributes"),
+                message: "only used by dataset kind \"sequences\", not \"\(kind)\"")
         }
         return spec
     }
@@ -214,25 +257,24 @@ extension SyntheticSpec {
     /// which every worker and `enqueue --dry-run` generate in memory.
     public static let maxInteractions = 200_000_000
 
+    /// The keys of `dataset.synthetic`; the defaults are MovieLens-1M's scale.
+    static let fields: [SpecField<SyntheticSpec>] = {
+        let defaults = SyntheticSpec()
+        return [
+            .int("users", \.users, 10...10_000_000, defaults: defaults, "users generated"),
+            .int("items", \.items, 10...10_000_000, defaults: defaults, "items"),
+            .int("categories", \.categories, 2...1000, defaults: defaults, "item categories (tastes are planted over them)"),
+            .int("mean_sequence_length", \.meanSequenceLength, 5...10_000, defaults: defaults,
+                 "mean interactions per user; users × mean length at most 200,000,000"),
+            .int("seed", \.seed, 0...Int(Int32.max), defaults: defaults,
+                 "the generator's seed (planted tastes, popularity, drift, a Markov component, ratings and user "
+                    + "attributes tied to taste)"),
+        ]
+    }()
+
     static func read(_ value: SpecJSON, path: String) throws -> SyntheticSpec {
-        let reader = try SpecReader(value, path: path)
-        try reader.rejectUnknownKeys(["users", "items", "categories", "mean_sequence_length", "seed"])
         var spec = SyntheticSpec()
-        if let v = reader.value("users") {
-            spec.users = try SpecValue.int(v, path: reader.path("users"), range: 10...10_000_000)
-        }
-        if let v = reader.value("items") {
-            spec.items = try SpecValue.int(v, path: reader.path("items"), range: 10...10_000_000)
-        }
-        if let v = reader.value("categories") {
-            spec.categories = try SpecValue.int(v, path: reader.path("categories"), range: 2...1000)
-        }
-        if let v = reader.value("mean_sequence_length") {
-            spec.meanSequenceLength = try SpecValue.int(v, path: reader.path("mean_sequence_length"), range: 5...10_000)
-        }
-        if let v = reader.value("seed") {
-            spec.seed = try SpecValue.int(v, path: reader.path("seed"), range: 0...Int(Int32.max))
-        }
+        try SpecFields.read(fields, value, into: &spec, path: path)
         let interactions = spec.users * spec.meanSequenceLength
         guard interactions <= maxInteractions else {
             throw ExperimentSpecError(
@@ -245,62 +287,54 @@ extension SyntheticSpec {
 }
 
 extension PreprocessingSpec {
+    /// The keys of `preprocessing` (PROTOCOL.md sections 1 and 2).
+    static let fields: [SpecField<PreprocessingSpec>] = {
+        let defaults = PreprocessingSpec()
+        return [
+            .int("min_sequence_length", \.minSequenceLength, 2...1000, defaults: defaults, "shorter users are dropped"),
+            .int("k_core", \.kCore, 1...1000, defaults: defaults,
+                 "iteratively keep users and items with at least k interactions"),
+            .int("max_length", \.maxLength, 1...4096, defaults: defaults,
+                 "the encoder sees the last `max_length` history items"),
+            .double("history_fraction", \.historyFraction, SpecInterval(low: 0, high: 1, lowOpen: true, highOpen: true),
+                    defaults: defaults, "the first share of each user's interactions is the history, the rest the future"),
+            .int("label_categories", \.labelCategories, 2...1000, defaults: defaults,
+                 "size of the label-category vocabulary (PROTOCOL section 2)"),
+            .choice("pretrain_users", \.pretrainUsers, ["train", "all"], what: "pretrain_users value",
+                    defaults: defaults, "whose histories pretraining sees"),
+        ]
+    }()
+
     static func read(_ value: SpecJSON, path: String) throws -> PreprocessingSpec {
-        let reader = try SpecReader(value, path: path)
-        try reader.rejectUnknownKeys([
-            "min_sequence_length", "k_core", "max_length", "history_fraction",
-            "label_categories", "pretrain_users",
-        ])
         var spec = PreprocessingSpec()
-        if let v = reader.value("min_sequence_length") {
-            spec.minSequenceLength = try SpecValue.int(v, path: reader.path("min_sequence_length"), range: 2...1000)
-        }
-        if let v = reader.value("k_core") {
-            spec.kCore = try SpecValue.int(v, path: reader.path("k_core"), range: 1...1000)
-        }
-        if let v = reader.value("max_length") {
-            spec.maxLength = try SpecValue.int(v, path: reader.path("max_length"), range: 1...4096)
-        }
-        if let v = reader.value("history_fraction") {
-            spec.historyFraction = try SpecValue.double(
-                v, path: reader.path("history_fraction"), low: 0, high: 1, lowOpen: true, highOpen: true)
-        }
-        if let v = reader.value("label_categories") {
-            spec.labelCategories = try SpecValue.int(v, path: reader.path("label_categories"), range: 2...1000)
-        }
-        if let v = reader.value("pretrain_users") {
-            spec.pretrainUsers = try SpecValue.choice(
-                v, path: reader.path("pretrain_users"), allowed: ["train", "all"], what: "pretrain_users value")
-        }
+        try SpecFields.read(fields, value, into: &spec, path: path)
         return spec
     }
 }
 
 extension EncoderSpec {
+    /// The keys of `encoder` (PROTOCOL.md section 3).
+    static let fields: [SpecField<EncoderSpec>] = {
+        let defaults = EncoderSpec()
+        return [
+            .choice("kind", \.kind, ["transformer", "mean_pool"], what: "encoder kind", defaults: defaults,
+                    "pre-norm Transformer blocks with learned positions and masked mean pooling, or the masked mean "
+                        + "of item embeddings, then Linear d→d"),
+            .int("d", \.d, 1...4096, defaults: defaults, "the embedding width, a multiple of `heads`"),
+            .int("blocks", \.blocks, 1...64, defaults: defaults, "Transformer blocks"),
+            .int("heads", \.heads, 1...64, defaults: defaults, "attention heads, dividing `d`"),
+            .int("ff", \.ff, 1...65536, defaults: defaults, "feed-forward width"),
+            .double("dropout", \.dropout, SpecInterval(low: 0, high: 1, highOpen: true, float32: true),
+                    defaults: defaults, "dropout on the residual and feed-forward branches"),
+        ]
+    }()
+
     static func read(_ value: SpecJSON, path: String) throws -> EncoderSpec {
-        let reader = try SpecReader(value, path: path)
-        try reader.rejectUnknownKeys(["kind", "d", "blocks", "heads", "ff", "dropout"])
         var spec = EncoderSpec()
-        if let v = reader.value("kind") {
-            spec.kind = try SpecValue.choice(
-                v, path: reader.path("kind"), allowed: ["transformer", "mean_pool"],
-                what: "encoder kind")
-        }
-        if let v = reader.value("d") { spec.d = try SpecValue.int(v, path: reader.path("d"), range: 1...4096) }
-        if let v = reader.value("blocks") {
-            spec.blocks = try SpecValue.int(v, path: reader.path("blocks"), range: 1...64)
-        }
-        if let v = reader.value("heads") {
-            spec.heads = try SpecValue.int(v, path: reader.path("heads"), range: 1...64)
-        }
-        if let v = reader.value("ff") { spec.ff = try SpecValue.int(v, path: reader.path("ff"), range: 1...65536) }
-        if let v = reader.value("dropout") {
-            spec.dropout = try SpecValue.double(v, path: reader.path("dropout"), low: 0, high: 1, highOpen: true,
-                                                float32: true)
-        }
+        try SpecFields.read(fields, value, into: &spec, path: path)
         if spec.d % spec.heads != 0 {
             throw ExperimentSpecError(
-                path: reader.path("heads"),
+                path: specPath(path, "heads"),
                 message: "\(spec.heads) heads do not divide d = \(spec.d); expected a divisor of \(spec.d)")
         }
         return spec
@@ -308,57 +342,95 @@ extension EncoderSpec {
 }
 
 extension AugmentationSpec {
+    /// The keys of `methods[].augmentations` (PROTOCOL.md section 4).
+    static let fields: [SpecField<AugmentationSpec>] = {
+        let defaults = AugmentationSpec()
+        return [
+            .double("crop", \.crop, SpecInterval(low: 0, high: 1, lowOpen: true), defaults: defaults,
+                    "`crop` keeps a random contiguous share"),
+            .double("mask", \.mask, SpecInterval(low: 0, high: 1, highOpen: true), defaults: defaults,
+                    "`mask` replaces a share with the mask token"),
+            .double("reorder", \.reorder, SpecInterval(low: 0, high: 1), defaults: defaults,
+                    "`reorder` shuffles a contiguous share"),
+            .custom("enabled", default: defaults.enabled.map { "`\($0)`" }.joined(separator: ", "),
+                    "which augmentations each view draws from, a non-empty subset") { spec, value, path in
+                spec.enabled = try SpecValue.list(value, path: path, describe: { "\"\($0)\"" }) {
+                    try SpecValue.choice($0, path: $1, allowed: AugmentationSpec.names, what: "augmentation")
+                }
+            },
+        ]
+    }()
+
     static func read(_ value: SpecJSON, path: String) throws -> AugmentationSpec {
-        let reader = try SpecReader(value, path: path)
-        try reader.rejectUnknownKeys(["crop", "mask", "reorder", "enabled"])
         var spec = AugmentationSpec()
-        if let v = reader.value("crop") {
-            spec.crop = try SpecValue.double(v, path: reader.path("crop"), low: 0, high: 1, lowOpen: true)
-        }
-        if let v = reader.value("mask") {
-            spec.mask = try SpecValue.double(v, path: reader.path("mask"), low: 0, high: 1, highOpen: true)
-        }
-        if let v = reader.value("reorder") {
-            spec.reorder = try SpecValue.double(v, path: reader.path("reorder"), low: 0, high: 1)
-        }
-        if let v = reader.value("enabled") {
-            spec.enabled = try SpecValue.list(v, path: reader.path("enabled"), describe: { "\"\($0)\"" }) {
-                try SpecValue.choice($0, path: $1, allowed: AugmentationSpec.names, what: "augmentation")
-            }
-        }
+        try SpecFields.read(fields, value, into: &spec, path: path)
         return spec
     }
 }
 
 extension MethodSpec {
+    /// The methods that train an encoder.
+    static let trainedMethods = ["barlow_twins", "dual_encoder", "contrastive"]
+
+    /// The keys of `methods[]`, each with the methods that take it and its default there (PROTOCOL.md section 4).
+    static let fields: [SpecField<MethodSpec>] = [
+        .custom("name", default: "required", ExperimentSpec.methodNames.map { "`\($0)`" }.joined(separator: ", ")) {
+            _, _, _ in  // read first, by ``read(_:path:)``: it decides which keys apply
+        },
+        .custom("label", default: "the name",
+                "unique within the spec, 1-100 characters from `A-Z a-z 0-9 _ - .`; names the series in results") {
+            spec, value, path in
+            spec.label = try readName(value, path: path)
+        },
+        .methodInt("epochs", \.epochs, 1...100_000, default: 100, methods: trainedMethods, sweepable: true,
+                   "training epochs"),
+        .methodInt("batch_size", \.batchSize, 2...65536, default: 256, methods: trainedMethods, sweepable: true,
+                   "sequences per batch (per view)"),
+        .methodDouble("lr", \.lr, SpecInterval(low: 0, high: 10, lowOpen: true, float32: true), default: 1e-3,
+                      methods: trainedMethods, sweepable: true, "peak learning rate (AdamW)"),
+        .methodDouble("weight_decay", \.weightDecay, SpecInterval(low: 0, high: 1, float32: true), default: 1e-6,
+                      methods: trainedMethods, sweepable: true, "AdamW weight decay"),
+        .methodDouble("warmup_fraction", \.warmupFraction, SpecInterval(low: 0, high: 1, highOpen: true),
+                      default: 0.05, methods: trainedMethods, sweepable: true,
+                      "share of steps in linear warm-up, then cosine decay"),
+        SpecField(
+            key: "projector", defaultText: "`[256, 256, 256]`",
+            doc: "1-8 widths of 1-65536: the projector (Linear, BatchNorm, ReLU between); sets `lambda`'s default "
+                + "to 1 / last width",
+            read: { spec, value, path in
+                let widths = try SpecValue.list(value, path: path, unique: false, describe: { "\($0)" }) {
+                    try SpecValue.int($0, path: $1, range: 1...65536)
+                }
+                guard widths.count <= 8 else {
+                    throw ExperimentSpecError(path: path, message: "\(widths.count) layers; expected 1 to 8 layer widths")
+                }
+                spec.projector = widths
+                spec.lambda = 1.0 / Double(widths.last!)
+            },
+            methods: ["barlow_twins"], applyDefault: { $0.projector = [256, 256, 256] }),
+        .methodDouble("lambda", \.lambda, SpecInterval(low: 0, high: 100, lowOpen: true, float32: true),
+                      default: 1.0 / 256, defaultText: "1/256", methods: ["barlow_twins"], sweepable: true,
+                      "Barlow Twins' off-diagonal weight"),
+        .methodDouble("temperature", \.temperature, SpecInterval(low: 0, high: 100, lowOpen: true, float32: true),
+                      default: 0.1, methods: ["dual_encoder", "contrastive"], sweepable: true, "softmax temperature"),
+        SpecField(
+            key: "augmentations", defaultText: "see `methods[].augmentations.*`",
+            doc: "the two views' augmentations",
+            read: { spec, value, path in spec.augmentations = try AugmentationSpec.read(value, path: path) },
+            methods: ["barlow_twins", "contrastive"], applyDefault: { $0.augmentations = AugmentationSpec() }),
+        .methodInt("hash_buckets", \.hashBuckets, 1...1_048_576, default: 256, methods: ["bag_of_items"],
+                   "buckets of the hashed item bag"),
+    ]
+
     /// The JSON keys a method of `name` accepts.
     static func keys(for name: String) -> [String] {
-        let trained = ["name", "label", "epochs", "batch_size", "lr", "weight_decay", "warmup_fraction"]
-        switch name {
-        case "barlow_twins": return trained + ["lambda", "projector", "augmentations"]
-        case "contrastive": return trained + ["temperature", "augmentations"]
-        case "dual_encoder": return trained + ["temperature"]
-        case "bag_of_items": return ["name", "label", "hash_buckets"]
-        default: return ["name", "label"]
-        }
+        fields.filter { $0.methods?.contains(name) ?? true }.map(\.key)
     }
 
     /// The method `name` with every default of PROTOCOL.md section 4.
     public static func defaults(for name: String) -> MethodSpec {
         var spec = MethodSpec(name: name, label: name)
-        let keys = keys(for: name)
-        if keys.contains("epochs") {
-            spec.epochs = 100
-            spec.batchSize = 256
-            spec.lr = 1e-3
-            spec.weightDecay = 1e-6
-            spec.warmupFraction = 0.05
-        }
-        if keys.contains("projector") { spec.projector = [256, 256, 256] }
-        if keys.contains("lambda") { spec.lambda = 1.0 / 256 }
-        if keys.contains("temperature") { spec.temperature = 0.1 }
-        if keys.contains("augmentations") { spec.augmentations = AugmentationSpec() }
-        if keys.contains("hash_buckets") { spec.hashBuckets = 256 }
+        for field in fields where field.methods?.contains(name) ?? false { field.applyDefault?(&spec) }
         return spec
     }
 
@@ -373,73 +445,37 @@ extension MethodSpec {
         let name = try SpecValue.choice(
             reader.required("name", expected: "one of \(ExperimentSpec.methodNames.joined(separator: ", "))"),
             path: reader.path("name"), allowed: ExperimentSpec.methodNames, what: "method")
-        try reader.rejectUnknownKeys(keys(for: name), context: " for method \"\(name)\"")
         var spec = defaults(for: name)
-        if let v = reader.value("label") { spec.label = try readName(v, path: reader.path("label")) }
-        if let v = reader.value("epochs") {
-            spec.epochs = try SpecValue.int(v, path: reader.path("epochs"), range: 1...100_000)
-        }
-        if let v = reader.value("batch_size") {
-            spec.batchSize = try SpecValue.int(v, path: reader.path("batch_size"), range: 2...65536)
-        }
-        if let v = reader.value("lr") {
-            spec.lr = try SpecValue.double(v, path: reader.path("lr"), low: 0, high: 10, lowOpen: true, float32: true)
-        }
-        if let v = reader.value("weight_decay") {
-            spec.weightDecay = try SpecValue.double(v, path: reader.path("weight_decay"), low: 0, high: 1,
-                                                    float32: true)
-        }
-        if let v = reader.value("warmup_fraction") {
-            spec.warmupFraction = try SpecValue.double(
-                v, path: reader.path("warmup_fraction"), low: 0, high: 1, highOpen: true)
-        }
-        if let v = reader.value("projector") {
-            let widths = try SpecValue.list(v, path: reader.path("projector"), unique: false, describe: { "\($0)" }) {
-                try SpecValue.int($0, path: $1, range: 1...65536)
-            }
-            guard widths.count <= 8 else {
-                throw ExperimentSpecError(
-                    path: reader.path("projector"),
-                    message: "\(widths.count) layers; expected 1 to 8 layer widths")
-            }
-            spec.projector = widths
-            spec.lambda = 1.0 / Double(widths.last!)
-        }
-        if let v = reader.value("lambda") {
-            spec.lambda = try SpecValue.double(v, path: reader.path("lambda"), low: 0, high: 100, lowOpen: true,
-                                               float32: true)
-        }
-        if let v = reader.value("temperature") {
-            spec.temperature = try SpecValue.double(
-                v, path: reader.path("temperature"), low: 0, high: 100, lowOpen: true, float32: true)
-        }
-        if let v = reader.value("augmentations") {
-            spec.augmentations = try AugmentationSpec.read(v, path: reader.path("augmentations"))
-        }
-        if let v = reader.value("hash_buckets") {
-            spec.hashBuckets = try SpecValue.int(v, path: reader.path("hash_buckets"), range: 1...1_048_576)
-        }
+        try SpecFields.read(fields.filter { $0.methods?.contains(name) ?? true }, value, into: &spec, path: path,
+                            context: " for method \"\(name)\"")
         return spec
     }
 }
 
 extension SweepSpec {
+    /// The parameters a sweep may vary: the sweepable method fields.
+    public static let parameters = MethodSpec.fields.filter { $0.sweep != nil }.map(\.key)
+
     /// Whether `parameter` is a field of `method` (for example `lambda` of `barlow_twins` only).
     public static func applies(_ parameter: String, to method: MethodSpec) -> Bool {
         MethodSpec.keys(for: method.name).contains(parameter)
     }
 
-    /// Checks one value of `parameter` against the range of the method field it replaces.
-    static func readValue(_ value: SpecJSON, path: String, parameter: String) throws -> Double {
-        switch parameter {
-        case "batch_size": return Double(try SpecValue.int(value, path: path, range: 2...65536))
-        case "epochs": return Double(try SpecValue.int(value, path: path, range: 1...100_000))
-        case "lr": return try SpecValue.double(value, path: path, low: 0, high: 10, lowOpen: true, float32: true)
-        case "weight_decay": return try SpecValue.double(value, path: path, low: 0, high: 1, float32: true)
-        case "warmup_fraction": return try SpecValue.double(value, path: path, low: 0, high: 1, highOpen: true)
-        default: return try SpecValue.double(value, path: path, low: 0, high: 100, lowOpen: true, float32: true)
-        }
+    /// The sweep rule of `parameter`.
+    private static func rule(_ parameter: String) -> SweepRule<MethodSpec>? {
+        MethodSpec.fields.first { $0.key == parameter }?.sweep
     }
+
+    /// The keys of `sweep`.
+    static let fields: [SpecField<SweepSpec>] = [
+        .custom("parameter", default: "required",
+                "the method field to vary: " + parameters.map { "`\($0)`" }.joined(separator: ", ")) { _, _, _ in },
+        .custom("values", default: "required",
+                "non-empty, without duplicates, each in the field's own range; one pretraining per value") { _, _, _ in },
+        .custom("methods", default: "every method the parameter applies to", "the labels of the swept methods") {
+            _, _, _ in
+        },
+    ]
 
     static func read(_ value: SpecJSON, path: String) throws -> SweepSpec {
         try read(value, path: path, methods: nil)
@@ -449,14 +485,15 @@ extension SweepSpec {
     /// defaults the swept methods to every method the parameter applies to.
     static func read(_ value: SpecJSON, path: String, methods: [MethodSpec]?) throws -> SweepSpec {
         let reader = try SpecReader(value, path: path)
-        try reader.rejectUnknownKeys(["parameter", "values", "methods"])
+        try reader.rejectUnknownKeys(fields.map(\.key))
         let parameter = try SpecValue.choice(
             reader.required("parameter", expected: "one of \(parameters.joined(separator: ", "))"),
             path: reader.path("parameter"), allowed: parameters, what: "sweep parameter")
+        let rule = Self.rule(parameter)!
         let values = try SpecValue.list(
             reader.required("values", expected: "a non-empty list of values of \(parameter)"),
             path: reader.path("values"), describe: { SpecJSON.format($0) }
-        ) { try readValue($0, path: $1, parameter: parameter) }
+        ) { try rule.read($0, $1) }
         let applicable = methods?.filter { applies(parameter, to: $0) }.map(\.label)
         var swept: [String]
         if let listed = reader.value("methods") {
@@ -492,58 +529,54 @@ extension SweepSpec {
     /// The method with `parameter` set to `value`.
     public func applying(_ value: Double, to method: MethodSpec) -> MethodSpec {
         var method = method
-        switch parameter {
-        case "batch_size": method.batchSize = Int(value)
-        case "epochs": method.epochs = Int(value)
-        case "lr": method.lr = value
-        case "weight_decay": method.weightDecay = value
-        case "warmup_fraction": method.warmupFraction = value
-        case "lambda": method.lambda = value
-        case "temperature": method.temperature = value
-        default: break
-        }
+        Self.rule(parameter)?.apply(&method, value)
         return method
     }
 }
 
 extension FineTuneSpec {
+    /// The keys of `fine_tune`.
+    static let fields: [SpecField<FineTuneSpec>] = {
+        let defaults = FineTuneSpec()
+        return [
+            .int("epochs", \.epochs, 1...10_000, defaults: defaults, "the encoder plus a linear head, trained end to end"),
+            .double("lr", \.lr, SpecInterval(low: 0, high: 10, lowOpen: true, float32: true), defaults: defaults,
+                    "learning rate"),
+            .int("patience", \.patience, 1...1000, defaults: defaults,
+                 "early stopping: epochs without a better validation accuracy"),
+            .int("batch_size", \.batchSize, 1...65536, defaults: defaults, "batch size"),
+        ]
+    }()
+
     static func read(_ value: SpecJSON, path: String) throws -> FineTuneSpec {
-        let reader = try SpecReader(value, path: path)
-        try reader.rejectUnknownKeys(["epochs", "lr", "patience", "batch_size"])
         var spec = FineTuneSpec()
-        if let v = reader.value("epochs") {
-            spec.epochs = try SpecValue.int(v, path: reader.path("epochs"), range: 1...10_000)
-        }
-        if let v = reader.value("lr") {
-            spec.lr = try SpecValue.double(v, path: reader.path("lr"), low: 0, high: 10, lowOpen: true, float32: true)
-        }
-        if let v = reader.value("patience") {
-            spec.patience = try SpecValue.int(v, path: reader.path("patience"), range: 1...1000)
-        }
-        if let v = reader.value("batch_size") {
-            spec.batchSize = try SpecValue.int(v, path: reader.path("batch_size"), range: 1...65536)
-        }
+        try SpecFields.read(fields, value, into: &spec, path: path)
         return spec
     }
 }
 
 extension LinearProbeSpec {
+    /// The keys of `linear_probe` (PROTOCOL.md section 5).
+    static let fields: [SpecField<LinearProbeSpec>] = {
+        let defaults = LinearProbeSpec()
+        return [
+            .custom("l2_grid", default: "`[" + defaults.l2Grid.map(SpecJSON.format).joined(separator: ", ") + "]`",
+                    "L2 strengths of the multinomial logistic probe, each in (0, 1e6], picked on validation labels") {
+                spec, value, path in
+                spec.l2Grid = try SpecValue.list(value, path: path, describe: { SpecJSON.format($0) }) {
+                    try SpecValue.double($0, path: $1, low: 0, high: 1e6, lowOpen: true)
+                }
+            },
+            .double("default_l2", \.defaultL2, SpecInterval(low: 0, high: 1e6, lowOpen: true), defaults: defaults,
+                    "the L2 strength when there are too few validation labels"),
+            .int("min_validation_labels", \.minValidationLabels, 0...1_000_000, defaults: defaults,
+                 "the fewest validation labels with which the grid is searched"),
+        ]
+    }()
+
     static func read(_ value: SpecJSON, path: String) throws -> LinearProbeSpec {
-        let reader = try SpecReader(value, path: path)
-        try reader.rejectUnknownKeys(["l2_grid", "default_l2", "min_validation_labels"])
         var spec = LinearProbeSpec()
-        if let v = reader.value("l2_grid") {
-            spec.l2Grid = try SpecValue.list(v, path: reader.path("l2_grid"), describe: { SpecJSON.format($0) }) {
-                try SpecValue.double($0, path: $1, low: 0, high: 1e6, lowOpen: true)
-            }
-        }
-        if let v = reader.value("default_l2") {
-            spec.defaultL2 = try SpecValue.double(v, path: reader.path("default_l2"), low: 0, high: 1e6, lowOpen: true)
-        }
-        if let v = reader.value("min_validation_labels") {
-            spec.minValidationLabels = try SpecValue.int(
-                v, path: reader.path("min_validation_labels"), range: 0...1_000_000)
-        }
+        try SpecFields.read(fields, value, into: &spec, path: path)
         return spec
     }
 }

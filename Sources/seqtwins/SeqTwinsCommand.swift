@@ -13,7 +13,7 @@ struct SeqTwinsCommand: ParsableCommand {
         subcommands: [EnqueueExperimentCommand.self, WorkerCommand.self, StatusCommand.self, WaitCommand.self,
                       ReportCommand.self, CancelCommand.self, RetryCommand.self, PriorityCommand.self,
                       KindLimitCommand.self, EnqueueJobCommand.self,
-                      DatasetCommand.self, DatabaseCommand.self]
+                      DatasetCommand.self, SpecCommand.self, DatabaseCommand.self]
     )
 }
 

@@ -126,7 +126,7 @@ struct ExperimentSpecTests {
             specJSON(#""methods": [{"name": "barlow_twins", "lamda": 0.1}]"#),
             #"methods[0].lamda: unknown field for method "barlow_twins"; did you mean "lambda"?; "#
                 + "allowed: name, label, "
-                + "epochs, batch_size, lr, weight_decay, warmup_fraction, lambda, projector, augmentations"
+                + "epochs, batch_size, lr, weight_decay, warmup_fraction, projector, lambda, augmentations"
         ),
         (
             specJSON(#""methods": [{"name": "dual_encoder", "lambda": 0.1}]"#),

@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+
+@testable import Experiments
+
+/// The spec's field tables: they drive decoding and the README's field table, which must be current.
+@Suite("Spec field tables")
+struct SpecFieldsTests {
+    @Test func theReadmeHoldsTheGeneratedFieldTable() throws {
+        let readme = try String(contentsOf: DataPaths.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let begin = try #require(readme.range(of: "<!-- spec-fields:"))
+        let afterMarker = try #require(readme[begin.upperBound...].range(of: "-->\n"))
+        let end = try #require(readme.range(of: "<!-- /spec-fields -->"))
+        let table = String(readme[afterMarker.upperBound..<end.lowerBound])
+        #expect(table == ExperimentSpec.fieldTableMarkdown,
+                "README.md's spec field table is stale: replace it with the output of `seqtwins spec fields`")
+    }
+
+    @Test func everyKeyOfEveryTableDecodesAndUnknownKeysNameTheTable() throws {
+        // Each section's keys are exactly what its reader accepts: an unknown key lists them.
+        let error = #expect(throws: ExperimentSpecError.self) {
+            _ = try ExperimentSpec(json: #"{"name": "x", "dataset": {"kind": "synthetic"}, "preprocessing": {"max_lenght": 3}}"#)
+        }
+        #expect(error?.path == "preprocessing.max_lenght")
+        #expect(error?.message.contains("did you mean \"max_length\"") == true)
+        #expect(error?.message.contains(PreprocessingSpec.fields.map(\.key).joined(separator: ", ")) == true)
+    }
+
+    @Test func methodDefaultsAndSweepParametersComeFromTheTable() throws {
+        let bt = MethodSpec.defaults(for: "barlow_twins")
+        #expect(bt.epochs == 100 && bt.batchSize == 256 && bt.lambda == 1.0 / 256 && bt.projector == [256, 256, 256])
+        #expect(bt.temperature == nil && bt.hashBuckets == nil)
+        let bag = MethodSpec.defaults(for: "bag_of_items")
+        #expect(bag.hashBuckets == 256 && bag.epochs == nil)
+        #expect(SweepSpec.parameters == ["epochs", "batch_size", "lr", "weight_decay", "warmup_fraction", "lambda",
+                                         "temperature"])
+        let sweep = SweepSpec(parameter: "batch_size", values: [32], methods: ["barlow_twins"])
+        #expect(sweep.applying(32, to: bt).batchSize == 32)
+        // A sweep value is checked against the field's own range.
+        #expect(throws: ExperimentSpecError.self) {
+            _ = try ExperimentSpec(json: #"""
+                {"name": "x", "dataset": {"kind": "synthetic"}, "sweep": {"parameter": "batch_size", "values": [1]}}
+                """#)
+        }
+    }
+}
