@@ -205,7 +205,7 @@ public final class Worker: @unchecked Sendable {
     // MARK: Running one job
 
     private func run(_ job: ClaimedJob, db: PostgresConnection, summary: inout WorkerSummary) {
-        let context = JobContext(job: job, db: db, logger: logger)
+        let context = JobContext(job: job, db: db, logger: logger, leaseSeconds: options.leaseSeconds)
         context.logger.info("claimed", metadata: ["state": "running", "attempt": "\(job.attempt)/\(job.maxAttempts)"])
         lock.withLock { jobRunning = true }
         heartbeat.watch(context)
