@@ -248,20 +248,21 @@ public final class Worker: @unchecked Sendable {
             context.logger.warning("lease lost: another worker owns the job now; nothing written")
         default:
             summary.failed += 1
-            let permanent = error is PermanentJobFailure
+            let errorClass = JobErrorClass.of(error, handler: registry[job.kind])
+            let message = errorClass.tag("\(error)")
             var generator = jitterGenerator(job)
             let delay = options.retryPolicy.delay(afterAttempt: job.attempt, using: &generator)
             do {
                 let state = try withReconnect(db) {
-                    try JobQueue(db).fail(job: job.id, token: job.leaseToken, error: "\(error)", retryDelay: delay,
-                                          permanent: permanent)
+                    try JobQueue(db).fail(job: job.id, token: job.leaseToken, error: message, retryDelay: delay,
+                                          permanent: errorClass == .permanent)
                 }
                 switch state {
                 case .queued?:
-                    context.logger.info("attempt failed; retry in \(String(format: "%.1f", delay)) s: \(error)",
+                    context.logger.info("attempt failed; retry in \(String(format: "%.1f", delay)) s: \(message)",
                                         metadata: ["state": "queued"])
                 case let state?:
-                    context.logger.error("failed for good: \(error)", metadata: ["state": "\(state.rawValue)"])
+                    context.logger.error("failed for good: \(message)", metadata: ["state": "\(state.rawValue)"])
                 case nil:
                     summary.failed -= 1
                     summary.lost += 1
