@@ -7,7 +7,8 @@ import Foundation
 /// `context.reportProgress(_:_:)` (stored, sent with the next heartbeat). To write results, it calls
 /// `context.withFencedTransaction { tx in ... }`, which commits the writes together with the `succeeded`
 /// transition, or nothing when the lease was lost. A handler that returns without calling it is completed by the
-/// worker. Throwing fails the attempt (retried with backoff); throw `PermanentJobFailure` to fail at once.
+/// worker. Throwing fails the attempt: a transient error is retried with backoff, a permanent one (`PermanentJobFailure`,
+/// or what `errorClass(of:)` says is permanent) fails the job at once (see `JobErrorClass`).
 public protocol JobHandler: Sendable {
     /// The kind this handler runs, e.g. `sleep`.
     var kind: String { get }
@@ -18,11 +19,17 @@ public protocol JobHandler: Sendable {
     func validate(payload: Data) throws
     /// Runs one attempt of a job.
     func run(_ context: JobContext) throws
+    /// Whether an error `run` threw is permanent (fail at once) or transient (retry), for the errors of this
+    /// handler's domain; `nil` leaves the decision to `JobErrorClass.of(_:handler:)` (transient unless known).
+    func errorClass(of error: any Error) -> JobErrorClass?
 }
 
 extension JobHandler {
     /// Accepts any JSON payload.
     public func validate(payload: Data) throws {}
+
+    /// No opinion: the queue's defaults classify the error.
+    public func errorClass(of error: any Error) -> JobErrorClass? { nil }
 
     /// Decodes the payload as a JSON object.
     /// - Throws: `JobQueueError.invalidPayload` when it is not a JSON object.

@@ -207,7 +207,7 @@ public final class Worker: @unchecked Sendable {
     // MARK: Running one job
 
     private func run(_ job: ClaimedJob, db: PostgresConnection, summary: inout WorkerSummary) {
-        let context = JobContext(job: job, db: db, logger: logger)
+        let context = JobContext(job: job, db: db, logger: logger, leaseSeconds: options.leaseSeconds)
         context.logger.info("claimed", metadata: ["state": "running", "attempt": "\(job.attempt)/\(job.maxAttempts)"])
         WorkerMetrics.claimed(kind: job.kind)
         let started = Date()
@@ -263,21 +263,22 @@ public final class Worker: @unchecked Sendable {
         default:
             summary.failed += 1
             lastFailureWasRetried = false
-            let permanent = error is PermanentJobFailure
+            let errorClass = JobErrorClass.of(error, handler: registry[job.kind])
+            let message = errorClass.tag("\(error)")
             var generator = jitterGenerator(job)
             let delay = options.retryPolicy.delay(afterAttempt: job.attempt, using: &generator)
             do {
                 let state = try withReconnect(db) {
-                    try JobQueue(db).fail(job: job.id, token: job.leaseToken, error: "\(error)", retryDelay: delay,
-                                          permanent: permanent)
+                    try JobQueue(db).fail(job: job.id, token: job.leaseToken, error: message, retryDelay: delay,
+                                          permanent: errorClass == .permanent)
                 }
                 lastFailureWasRetried = state == .queued
                 switch state {
                 case .queued?:
-                    context.logger.info("attempt failed; retry in \(String(format: "%.1f", delay)) s: \(error)",
+                    context.logger.info("attempt failed; retry in \(String(format: "%.1f", delay)) s: \(message)",
                                         metadata: ["state": "queued"])
                 case let state?:
-                    context.logger.error("failed for good: \(error)", metadata: ["state": "\(state.rawValue)"])
+                    context.logger.error("failed for good: \(message)", metadata: ["state": "\(state.rawValue)"])
                 case nil:
                     summary.failed -= 1
                     summary.lost += 1

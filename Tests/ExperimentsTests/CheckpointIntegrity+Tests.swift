@@ -4,6 +4,7 @@ import JobQueue
 import NeuralNet
 import Postgres
 import SeqTwinsTestSupport
+import Sequences
 import Tensors
 import Testing
 
@@ -24,7 +25,7 @@ final class CheckpointIntegrityTests {
     deinit { database.drop() }
 
     private func validBytes() -> [UInt8] {
-        var g = SeededGenerator(seed: 1)
+        var g = Tensors.SeededGenerator(seed: 1)
         return Checkpoint(parameters: Linear(2, 3, name: "fc", generator: &g).parameters).encoded()
     }
 
@@ -82,8 +83,17 @@ final class CheckpointIntegrityTests {
         let result = try outcome(job)
         #expect(result.state == "failed")
         #expect(result.attempts == 1)
-        #expect(result.error.contains("run barlow_twins seed 0"), "\(result.error)")
+        #expect(result.error.hasPrefix("[permanent] run barlow_twins seed 0"), "\(result.error)")
         #expect(result.error.contains("is corrupt"), "\(result.error)")
+    }
+
+    @Test func pipelineErrorsThatNoRetryCanFixArePermanent() {
+        for handler in ExperimentHandlers.all {
+            #expect(handler.errorClass(of: DatasetError(file: "f", message: "bad")) == .permanent)
+            #expect(handler.errorClass(of: ExperimentSpecError(path: "lr", message: "bad")) == .permanent)
+            #expect(handler.errorClass(of: CheckpointError.badMagic) == .permanent)
+            #expect(handler.errorClass(of: CocoaError(.fileReadUnknown)) == nil)
+        }
     }
 
     @Test func anEmbedJobWithUndecodableCheckpointBytesFailsAtOnce() throws {

@@ -93,9 +93,9 @@ final class InProcessWorkerTests {
         let summary = try drain([permanent, flaky])
         #expect(summary.failed == 2)
         let badJob = try #require(try queue.job(bad))
-        #expect(badJob.state == .failed && badJob.attempts == 1 && badJob.lastError == "field 'x': expected 1")
+        #expect(badJob.state == .failed && badJob.attempts == 1 && badJob.lastError == "[permanent] field 'x': expected 1")
         let flakyJob = try #require(try queue.job(retried))
-        #expect(flakyJob.state == .queued && flakyJob.lastError == "boom")
+        #expect(flakyJob.state == .queued && flakyJob.lastError == "[transient] boom")
         #expect(flakyJob.runAfter.timeIntervalSinceNow > 30, "backoff of about 60 s")
     }
 

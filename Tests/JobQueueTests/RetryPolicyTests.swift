@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import Postgres
 import Testing
 
 @Suite("Retry policy and pure helpers")
@@ -55,6 +56,28 @@ struct RetryPolicyTests {
         let longest = try RetryPolicy(baseDelay: 604_800, factor: 1000, maxDelay: 604_800, jitter: 0)
         var generator = SplitMix64(seed: 1)
         #expect(longest.delay(afterAttempt: 3, using: &generator) == 604_800)
+    }
+
+    @Test func errorsAreClassifiedPermanentOrTransient() {
+        struct Unknown: Error {}
+        struct Domain: Error {}
+        struct Judging: JobHandler {
+            var kind: String { "judging" }
+            var summary: String { "test" }
+            func run(_ context: JobContext) throws {}
+            func errorClass(of error: any Error) -> JobErrorClass? { error is Domain ? .permanent : nil }
+        }
+        #expect(JobErrorClass.of(PermanentJobFailure("bad")) == .permanent)
+        #expect(JobErrorClass.of(Unknown()) == .transient)
+        #expect(JobErrorClass.of(Domain()) == .transient)
+        #expect(JobErrorClass.of(Domain(), handler: Judging()) == .permanent)
+        #expect(JobErrorClass.of(Unknown(), handler: Judging()) == .transient)
+        #expect(JobErrorClass.of(PostgresError(sqlState: "22P05", message: "NUL")) == .permanent)
+        #expect(JobErrorClass.of(PostgresError(sqlState: "42P01", message: "no table")) == .permanent)
+        #expect(JobErrorClass.of(PostgresError(sqlState: "40P01", message: "deadlock")) == .transient)
+        #expect(JobErrorClass.of(PostgresError(sqlState: "57P01", message: "gone", isConnectionFailure: true))
+                == .transient)
+        #expect(JobErrorClass.permanent.tag("x") == "[permanent] x")
     }
 
     @Test func workerIntervalsAreBounded() throws {

@@ -166,7 +166,7 @@ final class WorkerProcessTests {
         #expect(try state(flaky) == .succeeded)
         let failed = try #require(try queue.job(doomed))
         #expect(failed.state == .failed && failed.attempts == 2)
-        #expect(failed.lastError == "sleep: planned failure of attempt 2 of 9")
+        #expect(failed.lastError == "[transient] sleep: planned failure of attempt 2 of 9")
         let cancelled = try #require(try queue.job(dependant))
         #expect(cancelled.state == .cancelled)
         #expect(cancelled.lastError?.hasPrefix("dependency job \(doomed) (sleep) failed") == true)

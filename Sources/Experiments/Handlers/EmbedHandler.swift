@@ -17,6 +17,9 @@ public struct EmbedHandler: JobHandler {
     /// One line for `seqtwins.job_kinds`.
     public var summary: String { "Writes every user's embedding with a pretrained encoder." }
 
+    /// Bad specs and data, corrupt checkpoints and untrainable encoders fail at once; other errors are retried.
+    public func errorClass(of error: any Error) -> JobErrorClass? { ExperimentJob.errorClass(of: error) }
+
     /// Runs one attempt.
     public func run(_ context: JobContext) throws {
         let payload = try ExperimentJob.decode(EmbedPayload.self, from: context.job)

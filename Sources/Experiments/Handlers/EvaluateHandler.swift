@@ -20,6 +20,9 @@ public struct EvaluateHandler: JobHandler {
     /// One line for `seqtwins.job_kinds`.
     public var summary: String { "Scores one task, protocol and label fraction on a pretrained encoder." }
 
+    /// Bad specs and data, corrupt checkpoints and untrainable encoders fail at once; other errors are retried.
+    public func errorClass(of error: any Error) -> JobErrorClass? { ExperimentJob.errorClass(of: error) }
+
     /// Runs one attempt.
     public func run(_ context: JobContext) throws {
         let payload = try ExperimentJob.decode(EvaluatePayload.self, from: context.job)

@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import Learning
 import NeuralNet
 import Postgres
 import Sequences
@@ -21,6 +22,18 @@ public enum ExperimentHandlers {
 
 /// Shared steps of the pipeline's handlers.
 enum ExperimentJob {
+    /// The pipeline's errors that no retry can fix: a bad spec or dataset, a request the data cannot serve, a
+    /// corrupt checkpoint, an encoder that cannot be built or trained (training is deterministic), a missing run.
+    static func errorClass(of error: any Error) -> JobErrorClass? {
+        switch error {
+        case is ExperimentSpecError, is DatasetError, is DatasetRequestError, is CheckpointError, is EncoderError,
+            is ResultsStoreError:
+            return .permanent
+        default:
+            return nil
+        }
+    }
+
     /// Decodes a job's payload, failing the job for good (no retry can fix a malformed payload).
     static func decode<T: Decodable>(_ type: T.Type, from job: ClaimedJob) throws -> T {
         do {

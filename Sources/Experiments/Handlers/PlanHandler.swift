@@ -20,6 +20,9 @@ public struct PlanHandler: JobHandler {
     /// Job priorities: later stages first, so started chains finish before new ones start.
     static let priorities: [JobKind: Int] = [.pretrain: 0, .embed: 1, .evaluate: 2]
 
+    /// Bad specs and data, corrupt checkpoints and untrainable encoders fail at once; other errors are retried.
+    public func errorClass(of error: any Error) -> JobErrorClass? { ExperimentJob.errorClass(of: error) }
+
     /// Runs one attempt.
     public func run(_ context: JobContext) throws {
         let experiment = try ExperimentJob.experimentID(of: context.job)

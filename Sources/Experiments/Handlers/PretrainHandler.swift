@@ -21,6 +21,9 @@ public struct PretrainHandler: JobHandler {
     /// One line for `seqtwins.job_kinds`.
     public var summary: String { "Trains one method's encoder for one seed; writes metrics and checkpoints." }
 
+    /// Bad specs and data, corrupt checkpoints and untrainable encoders fail at once; other errors are retried.
+    public func errorClass(of error: any Error) -> JobErrorClass? { ExperimentJob.errorClass(of: error) }
+
     /// Runs one attempt.
     public func run(_ context: JobContext) throws {
         let payload = try ExperimentJob.decode(PretrainPayload.self, from: context.job)
