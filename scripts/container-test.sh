@@ -164,6 +164,8 @@ else
     log "reusing the debootstrapped base in $rootfs_tar (CI always makes it afresh)"
 fi
 if $fresh_base || ! podman image exists "$base_image"; then
+    # The previous run's images would be left dangling by the new tags: remove them (only ours, by name).
+    podman rmi "$app_image" "$db_image" "$base_image" >/dev/null 2>&1 || true
     podman import - "$base_image" <"$rootfs_tar" >"$logs/import.log" 2>&1 || fail "podman import: $(cat "$logs/import.log")"
 fi
 
