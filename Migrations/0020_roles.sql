@@ -4,22 +4,23 @@
 -- Who may write which table (every role may SELECT every table and view of the schema; nobody but the schema's
 -- owner, the role that runs the migrations, may create, alter or drop anything):
 --
--- | table                               | seqtwins_worker                               | seqtwins_submitter   | seqtwins_reader |
--- |-------------------------------------|-----------------------------------------------|----------------------|-----------------|
--- | jobs                                | INSERT (the planner); UPDATE of the state,    | INSERT, UPDATE       | -               |
--- |                                     | lease, progress, error, timing and key columns|                      |                 |
--- |                                     | (never kind, payload, priority, max_attempts, |                      |                 |
--- |                                     | experiment_id); no DELETE                     |                      |                 |
--- | job_dependencies                    | INSERT (the planner)                          | INSERT               | -               |
--- | job_kinds                           | INSERT (a worker declares the kinds it runs)  | -                    | -               |
--- | experiments                         | UPDATE of resolved_spec (the planner)         | INSERT               | -               |
--- | runs                                | INSERT, UPDATE                                | -                    | -               |
--- | metrics, checkpoints, embeddings,   | INSERT, UPDATE, DELETE (results are replaced  | -                    | -               |
--- | eval_results                        | by a rerun: upserts, and DELETE + COPY)       |                      |                 |
--- | datasets, dataset_users,            | - (reads only)                                | INSERT, UPDATE,      | -               |
--- | dataset_items, interactions         |                                               | DELETE (import and   |                 |
--- |                                     |                                               | delete datasets)     |                 |
--- | schema_migrations                   | -                                             | -                    | -               |
+-- seqtwins_worker:
+--   jobs              INSERT (the planner); UPDATE of the state, lease, progress, error, timing and key columns only
+--                     (never kind, payload, priority, max_attempts, experiment_id); no DELETE
+--   job_dependencies  INSERT (the planner)
+--   job_kinds         INSERT (a worker declares the kinds it runs)
+--   experiments       UPDATE of resolved_spec only (the planner)
+--   runs              INSERT, UPDATE
+--   metrics, checkpoints, embeddings, eval_results
+--                     INSERT, UPDATE, DELETE (a rerun replaces results: upserts, and DELETE + COPY)
+-- seqtwins_submitter:
+--   experiments       INSERT
+--   jobs              INSERT, UPDATE (enqueue, cancel, retry)
+--   job_dependencies  INSERT
+--   datasets, dataset_users, dataset_items, interactions
+--                     INSERT, UPDATE, DELETE (import and delete datasets)
+-- seqtwins_reader: nothing.
+-- Nobody writes schema_migrations but the owner.
 --
 -- Functions keep SECURITY INVOKER, and the table grants above are the one source of truth. We chose that over
 -- SECURITY DEFINER queue functions because:
@@ -48,7 +49,8 @@ BEGIN
     FOR r IN
         SELECT * FROM (VALUES
             ('seqtwins_worker', 'SeqTwins workers: claim and run jobs, write their results; read specs and datasets.'),
-            ('seqtwins_submitter', 'SeqTwins submitters: enqueue, cancel and retry; import and delete datasets; read everything.'),
+            ('seqtwins_submitter',
+             'SeqTwins submitters: enqueue, cancel and retry; import and delete datasets; read everything.'),
             ('seqtwins_reader', 'SeqTwins readers: SELECT on results, views and datasets; nothing else.')
         ) AS t (name, description)
     LOOP

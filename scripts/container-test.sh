@@ -109,7 +109,7 @@ fi
 
 # Test passwords (random, never written to the checkout); compose reads them with --env-file.
 envfile="$work/env"
-password() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
+password() { od -An -N18 -tx1 /dev/urandom | tr -d ' \n'; }
 reader_password="$(password)"
 cat >"$envfile" <<EOF
 POSTGRES_PASSWORD=$(password)

@@ -121,7 +121,8 @@ public final class PostgresConnection {
     /// - Throws: `PostgresError` when libpq cannot quote it (invalid encoding).
     public func quoteLiteral(_ text: String) throws -> String {
         guard let quoted = PQescapeLiteral(handle, text, text.utf8.count) else {
-            throw PostgresError(sqlState: "22021", message: "cannot quote text as a literal: \(Self.trimmed(PQerrorMessage(handle)))")
+            throw PostgresError(sqlState: "22021",
+                                message: "cannot quote text as a literal: \(Self.trimmed(PQerrorMessage(handle)))")
         }
         defer { PQfreemem(quoted) }
         return String(cString: quoted)
@@ -132,7 +133,8 @@ public final class PostgresConnection {
     /// - Throws: `PostgresError` when libpq cannot compute it.
     public func encryptPassword(_ password: String, user: String) throws -> String {
         guard let verifier = PQencryptPasswordConn(handle, password, user, nil) else {
-            throw PostgresError(sqlState: nil, message: "cannot encrypt the password: \(Self.trimmed(PQerrorMessage(handle)))")
+            throw PostgresError(sqlState: nil,
+                                message: "cannot encrypt the password: \(Self.trimmed(PQerrorMessage(handle)))")
         }
         defer { PQfreemem(verifier) }
         return String(cString: verifier)

@@ -46,7 +46,7 @@ CREATE DATABASE :"database" OWNER :"owner";
 CREATE ROLE seqtwins_worker NOLOGIN;
 CREATE ROLE seqtwins_submitter NOLOGIN;
 CREATE ROLE seqtwins_reader NOLOGIN;
-REVOKE CONNECT, TEMPORARY ON DATABASE :"database" FROM PUBLIC;
+REVOKE CONNECT ON DATABASE :"database" FROM PUBLIC;
 GRANT CONNECT ON DATABASE :"database" TO seqtwins_worker, seqtwins_submitter, seqtwins_reader;
 SQL
     pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
