@@ -159,3 +159,11 @@ BEGIN
     RETURN FOUND;
 END
 $$;
+
+-- Who may do what here (0020_roles.sql): a worker's claim records when it served an experiment, and locks the rows
+-- of capped kinds (a row lock needs UPDATE on some column: the description, which says nothing the claim relies
+-- on); a submitter sets experiment priorities and kind caps.
+GRANT UPDATE (last_claimed_at) ON seqtwins.experiments TO seqtwins_worker;
+GRANT UPDATE (description) ON seqtwins.job_kinds TO seqtwins_worker;
+GRANT UPDATE (priority) ON seqtwins.experiments TO seqtwins_submitter;
+GRANT UPDATE (max_running) ON seqtwins.job_kinds TO seqtwins_submitter;

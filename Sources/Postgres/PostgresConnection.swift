@@ -116,6 +116,30 @@ public final class PostgresConnection {
         return String(cString: quoted)
     }
 
+    /// Quotes a string as an SQL literal with libpq's rules (`'it''s'`, or `E'...'` when it holds backslashes), for
+    /// the few statements that take no parameters (`CREATE ROLE ... PASSWORD`).
+    /// - Throws: `PostgresError` when libpq cannot quote it (invalid encoding).
+    public func quoteLiteral(_ text: String) throws -> String {
+        guard let quoted = PQescapeLiteral(handle, text, text.utf8.count) else {
+            throw PostgresError(sqlState: "22021",
+                                message: "cannot quote text as a literal: \(Self.trimmed(PQerrorMessage(handle)))")
+        }
+        defer { PQfreemem(quoted) }
+        return String(cString: quoted)
+    }
+
+    /// The password verifier the server stores for `user` with `password` (`SCRAM-SHA-256$...` under the server's
+    /// `password_encryption`), computed here by libpq, so the password itself never reaches the server or its logs.
+    /// - Throws: `PostgresError` when libpq cannot compute it.
+    public func encryptPassword(_ password: String, user: String) throws -> String {
+        guard let verifier = PQencryptPasswordConn(handle, password, user, nil) else {
+            throw PostgresError(sqlState: nil,
+                                message: "cannot encrypt the password: \(Self.trimmed(PQerrorMessage(handle)))")
+        }
+        defer { PQfreemem(verifier) }
+        return String(cString: verifier)
+    }
+
     private func withParameters<R>(
         _ bindings: [PostgresBinding],
         _ body: (UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?,

@@ -103,4 +103,21 @@ public enum DatabaseURL {
         let authority = rest[..<queryStart].split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         return String(url[..<schemeEnd]) + authority + "/" + database + rest[queryStart...]
     }
+
+    /// Points a `postgresql://` URL or a `key=value` string at another user (and password), keeping the server and
+    /// the database.
+    public static func replacingUser(in url: String, with user: String, password: String? = nil) -> String {
+        guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
+            return url + " user=\(user)" + (password.map { " password='\($0)'" } ?? "")
+        }
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text }
+        let schemeEnd = url.range(of: "://")!.upperBound
+        let rest = url[schemeEnd...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        let host = authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
+        let userInfo = encode(user) + (password.map { ":" + encode($0) } ?? "")
+        return String(url[..<schemeEnd]) + userInfo + "@" + host + rest[authorityEnd...]
+    }
 }

@@ -2,12 +2,12 @@ import ArgumentParser
 import Foundation
 import Postgres
 
-/// `seqtwins db migrate | status`.
+/// `seqtwins db migrate | status | create-login`.
 struct DatabaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
-        abstract: "Database schema: apply or list the numbered migrations.",
-        subcommands: [Migrate.self, Status.self, Prune.self]
+        abstract: "Database schema: apply or list the numbered migrations; create logins in the SeqTwins roles; prune old jobs.",
+        subcommands: [Migrate.self, Status.self, CreateLogin.self, Prune.self]
     )
 
     /// Where the migrations are: `--migrations`, else found by `Migrator.locateDirectory()`.
@@ -98,6 +98,65 @@ struct DatabaseCommand: ParsableCommand {
                 SELECT seqtwins.prune_jobs(\(cutoff), \(dryRun)) AS removed
                 """)!.decode("removed")
             print(dryRun ? "would remove \(count) finished job(s)" : "removed \(count) finished job(s)")
+        }
+    }
+}
+
+extension DatabaseCommand {
+    /// The group roles of `Migrations/0020_roles.sql` a login can join.
+    enum LoginRole: String, CaseIterable, ExpressibleByArgument {
+        case worker, submitter, reader
+
+        /// The NOLOGIN group role, e.g. `seqtwins_worker`.
+        var groupRole: String { "seqtwins_\(rawValue)" }
+    }
+
+    /// `seqtwins db create-login NAME --role worker|submitter|reader`.
+    struct CreateLogin: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create-login",
+            abstract: "Create a login in one SeqTwins role (or set an existing login's password and role).",
+            discussion: """
+                The password comes from the environment variable named by --password-env (default \
+                SEQTWINS_LOGIN_PASSWORD) or, with --password-stdin, from the first line of standard input; never from \
+                the command line. libpq turns it into a SCRAM verifier, and only that reaches the server. Run it as a \
+                role that may create roles (a superuser, or CREATEROLE) after `seqtwins db migrate`. The login ends up \
+                in exactly the role given: run it again to change the password or move the login to another role.
+                """
+        )
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Argument(help: "The login's name: a-z, 0-9 and _, at most 63 characters.")
+        var name: String
+
+        @Option(help: "The role the login joins: worker, submitter or reader.")
+        var role: LoginRole
+
+        @Option(help: "The environment variable that holds the password.")
+        var passwordEnv = "SEQTWINS_LOGIN_PASSWORD"
+
+        @Flag(help: "Read the password from the first line of standard input instead.")
+        var passwordStdin = false
+
+        func run() throws {
+            let password: String
+            if passwordStdin {
+                guard let line = readLine(strippingNewline: true) else {
+                    throw ValidationError("--password-stdin: standard input is empty")
+                }
+                password = line.hasSuffix("\r") ? String(line.dropLast()) : line
+            } else {
+                guard let value = ProcessInfo.processInfo.environment[passwordEnv], !value.isEmpty else {
+                    throw ValidationError("set the password in $\(passwordEnv), or pass --password-stdin")
+                }
+                password = value
+            }
+            let db = try PostgresConnection(url: connection.resolvedURL)
+            let others = LoginRole.allCases.filter { $0 != role }.map(\.groupRole)
+            let change = try db.createOrUpdateLogin(name, password: password, group: role.groupRole,
+                                                    otherGroups: others)
+            print("\(change == .created ? "created" : "updated") login \(name) in role \(role.groupRole)")
         }
     }
 }

@@ -161,8 +161,12 @@ struct WorkerCommand: ParsableCommand {
             environment["OPENBLAS_CORETYPE"] = coretype
             logger.info("setting OPENBLAS_CORETYPE=\(coretype) for worker processes")
         }
+        // Under --exit-when-idle a process that failed is not restarted: a child that exits on an error (an unmigrated
+        // database, a missing privilege) would otherwise restart forever and the run would never end; cron's next run
+        // starts afresh.
         let supervisor = try WorkerSupervisor(executable: WorkerSupervisor.currentExecutable(), arguments: arguments,
-                                              count: concurrency, environment: environment, logger: logger)
+                                              count: concurrency, environment: environment,
+                                              restartCrashed: !exitWhenIdle, logger: logger)
         let trap = SignalTrap { signal in supervisor.forward(signal) }
         defer { withExtendedLifetime(trap) {} }
         let status = try supervisor.run()

@@ -224,6 +224,15 @@ final class WorkerProcessTests {
         #expect(badStatus != 0 && badLog.contains("unknown job kind 'nope'"), "\(badLog)")
     }
 
+    @Test func exitWhenIdleWithConcurrencyEndsOnAnErrorInsteadOfRestartingItsProcesses() throws {
+        let unmigrated = try TestDatabase(suite: "JobQueueWorkersUnmigrated", migrate: false)
+        defer { unmigrated.drop() }
+        let (status, log) = try runSeqTwins(fastWorker + ["--concurrency", "2", "--exit-when-idle"],
+                                            databaseURL: unmigrated.url, timeout: 30)
+        #expect(status != nil && status != 0, "\(log.suffix(2000))")
+        #expect(!log.contains("restarting"), "\(log.suffix(2000))")
+    }
+
     @Test func maxJobsStopsAfterThatManyJobs() throws {
         try queue.enqueueMany(kind: "noop", payloads: Array(repeating: "{}", count: 5))
         let (status, log) = try runSeqTwins(fastWorker + ["--max-jobs", "2"], databaseURL: database.url)
