@@ -27,7 +27,7 @@ FROM ${BASE_IMAGE}
 # hadolint ignore=DL3008
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libpq5 libopenblas0-pthread ca-certificates \
+        libpq5 libopenblas0-pthread libcurl4 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 10001 seqtwins \
     && useradd --no-log-init --uid 10001 --gid 10001 --home-dir /var/lib/seqtwins --create-home \

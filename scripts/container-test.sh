@@ -223,9 +223,25 @@ rm -rf "$spec_dir"
 mkdir -p "$spec_dir"
 cp deploy/container-test/experiment.json "$spec_dir/experiment.json"
 chmod -R a+rX "$spec_dir"
-# ---- Dataset import: the place for the step that imports a small dataset through the cli container, e.g.
-#   compose_run -v "$spec_dir:/spec:ro" cli dataset import NAME --kind sequences --path /spec/FILE
-# with FILE copied into $spec_dir above and experiment.json naming it: "dataset": {"name": "NAME"}. ----
+# A small dataset in the sequence format (2,000 users, 400 items in 8 categories, 40 items each; seeded), imported
+# through the cli container by the submitter login: the workers read it from PostgreSQL, never from a file.
+python3 - "$spec_dir" <<'PY'
+import json, random, sys
+rng = random.Random(5)
+folder = sys.argv[1]
+with open(folder + "/sequences.txt", "w") as out:
+    for user in range(2000):
+        taste = rng.randrange(8)
+        items = [rng.randrange(400) if rng.random() < 0.3 else taste * 50 + rng.randrange(50) for _ in range(40)]
+        out.write("u%d %s\n" % (user, " ".join("i%d" % item for item in items)))
+with open(folder + "/attributes.json", "w") as out:
+    json.dump({"i%d" % item: [item // 50] for item in range(400)}, out)
+PY
+chmod -R a+rX "$spec_dir"
+compose_run -v "$spec_dir:/spec:ro" cli dataset import container-test --kind sequences --path /spec/sequences.txt \
+    --item-attributes /spec/attributes.json >"$logs/import.log" 2>&1 || fail "dataset import: $(cat "$logs/import.log")"
+grep -q "imported dataset container-test: 2000 users, 400 items, 80000 interactions, 8 categories" "$logs/import.log" \
+    || fail "dataset import printed: $(cat "$logs/import.log")"
 
 "${compose[@]}" up -d --no-deps --scale worker=2 worker >>"$logs/compose.log" 2>&1 || fail "podman-compose up worker: $(tail -5 "$logs/compose.log")"
 compose_run -v "$spec_dir:/spec:ro" cli enqueue /spec/experiment.json >"$logs/enqueue.log" 2>&1 \
@@ -280,6 +296,9 @@ check() { # check DESCRIPTION SQL EXPECTED
 }
 x="experiment_id = $experiment"
 check "jobs" "SELECT count(*) FROM seqtwins.jobs WHERE $x" 25
+check "the experiment's dataset (imported, read by the workers from PostgreSQL)" \
+    "SELECT d.name FROM seqtwins.experiments x JOIN seqtwins.datasets d ON d.id = x.dataset_id WHERE x.id = $experiment" \
+    container-test
 check "jobs that did not succeed" "SELECT count(*) FROM seqtwins.jobs WHERE $x AND state <> 'succeeded'" 0
 check "attempts of the SIGTERMed job (a release spends none)" "SELECT attempts FROM seqtwins.jobs WHERE id = $term_job" 1
 check "attempts of the SIGKILLed job (rescued after its lease ran out)" "SELECT attempts FROM seqtwins.jobs WHERE id = $kill_job" 2

@@ -22,6 +22,7 @@ public struct ExperimentSubmission: Sendable {
         if spec.dataset.path != nil { try spec.validateDatasetFilesOnDisk() }
         let dataset = try cache.prepared(try DatasetRequest(spec: spec, seed: spec.seeds.first ?? 0), from: loader)
         try spec.validate(against: dataset)
+        try spec.checkResources(itemCount: dataset.itemCount, interactions: dataset.items.count)
         self.spec = spec
         self.supportedTasks = dataset.supportedTaskNames
         self.plan = try ExperimentPlan(spec: spec, supportedTasks: supportedTasks)

@@ -55,6 +55,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "The address the metrics endpoint listens on.")
     var metricsBind = "0.0.0.0"
 
+    @Option(help: "Refuse a job whose estimated memory exceeds this many GiB (default: $SEQTWINS_MAX_JOB_MEMORY_GB, else 3/4 of this machine's memory).")
+    var maxJobMemoryGb: Double?
+
     @Option(help: ArgumentHelp(
         "OPENBLAS_CORETYPE for the worker processes: auto (default: when OpenBLAS runs a generic kernel, pick the "
             + "fastest the CPU flags allow), none, or a name such as SkylakeX or Haswell.",
@@ -81,6 +84,9 @@ struct WorkerCommand: ParsableCommand {
         } catch JobQueueError.invalidOption(let name, let value, let expected) {
             throw ValidationError("\(flags[name] ?? name) \(value): expected \(expected)")
         }
+        if let maxJobMemoryGb, !(maxJobMemoryGb > 0 && maxJobMemoryGb <= 1_000_000) {
+            throw ValidationError("--max-job-memory-gb \(maxJobMemoryGb): expected a number of GiB in (0, 1000000]")
+        }
         if let metricsPort, !(1...65_535).contains(metricsPort) || metricsPort + concurrency - 1 > 65_535 {
             throw ValidationError("--metrics-port \(metricsPort): expected a port from 1 to 65535 (leaving room for --concurrency)")
         }
@@ -88,6 +94,8 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         let logger = try connection.makeLogger("seqtwins.worker")
+        // Handlers and child processes read the limit from the environment.
+        if let maxJobMemoryGb { setenv(ResourceEstimate.limitVariable, "\(maxJobMemoryGb)", 1) }
         let environment = ProcessInfo.processInfo.environment
         let coretype = ComputeEnvironment.coreTypeForWorkers(
             requested: openblasCoretype ?? environment["SEQTWINS_OPENBLAS_CORETYPE"], environment: environment)

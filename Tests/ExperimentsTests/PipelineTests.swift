@@ -290,6 +290,42 @@ final class PipelineTests {
         #expect(refused?.message.contains("dataset.path") == true, "\(String(describing: refused))")
     }
 
+    @Test func aWorkerRefusesAJobAboveItsMemoryLimitWithoutRetrying() throws {
+        let experiment = try ResultsStore(db).enqueueExperiment(specJSON: """
+            {"name": "limited", "dataset": {"kind": "synthetic", "synthetic": {"users": 200, "items": 50, "categories": 4,
+             "mean_sequence_length": 10}}, "encoder": {"kind": "mean_pool", "d": 8, "heads": 1},
+             "methods": [{"name": "barlow_twins", "epochs": 1, "batch_size": 32, "projector": [16]}],
+             "tasks": ["next_category"], "protocols": ["linear_probe"], "label_fractions": [1], "seeds": 1}
+            """)
+        // The plan passes on a worker with room; a worker allowing a job almost nothing then refuses the pretraining.
+        let (planned, planLog) = try runSeqTwins(Self.worker + ["--exit-when-idle", "--kinds", "plan"],
+                                                 databaseURL: database.url, timeout: 60)
+        #expect(planned == 0, "\(planLog.suffix(2000))")
+        let (status, log) = try runSeqTwins(Self.worker + ["--exit-when-idle", "--max-job-memory-gb", "0.0001"],
+                                            databaseURL: database.url, timeout: 60)
+        #expect(status == 0, "\(log.suffix(2000))")
+        // The same limit at the plan stage refuses the spec, naming the method.
+        let again = try ResultsStore(db).enqueueExperiment(specJSON: """
+            {"name": "limited2", "dataset": {"kind": "synthetic", "synthetic": {"users": 200, "items": 50,
+             "categories": 4, "mean_sequence_length": 10}}, "encoder": {"kind": "mean_pool", "d": 8, "heads": 1},
+             "methods": [{"name": "barlow_twins", "epochs": 1, "batch_size": 32, "projector": [16]}],
+             "tasks": ["next_category"], "protocols": ["linear_probe"], "label_fractions": [1], "seeds": 1}
+            """)
+        _ = try runSeqTwins(Self.worker + ["--exit-when-idle", "--max-job-memory-gb", "0.0001"],
+                            databaseURL: database.url, timeout: 60)
+        let planError: String = try db.queryOne("""
+            SELECT last_error FROM seqtwins.jobs WHERE experiment_id = \(again) AND kind = 'plan'
+            """)!.decode("last_error")
+        #expect(planError.contains("methods[0]") && planError.contains("a job may use"), "\(planError)")
+        let pretrain = try #require(try db.queryOne("""
+            SELECT state, attempts, last_error FROM seqtwins.jobs WHERE experiment_id = \(experiment) AND kind = 'pretrain'
+            """))
+        #expect(try pretrain.decode("state", as: String.self) == "failed")
+        #expect(try pretrain.decode("attempts", as: Int.self) == 1)
+        let error: String = try pretrain.decode("last_error")
+        #expect(error.contains("[permanent]") && error.contains("this worker allows a job"), "\(error)")
+    }
+
     @Test func aBadSpecEnqueuedInSQLFailsItsPlanJobWithTheField() throws {
         let experiment = try ResultsStore(db).enqueueExperiment(specJSON: #"""
             {"name": "sql", "dataset": {"kind": "synthetic"}, "methods": [{"name": "barlow_twins", "epochs": 0}]}

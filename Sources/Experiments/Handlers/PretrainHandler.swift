@@ -44,6 +44,16 @@ public struct PretrainHandler: JobHandler {
             return
         }
         let data = try ExperimentJob.prepared(try DatasetRequest(payload: payload), context: context).data
+        // Checked again here, with this worker's limit, before the model is allocated.
+        let estimate = ResourceEstimate(method: payload.method, encoder: payload.encoder,
+                                        maxLength: payload.preprocessing.maxLength, itemCount: data.itemCount,
+                                        interactions: data.items.count)
+        guard estimate.totalBytes <= ResourceEstimate.limitBytes else {
+            throw PermanentJobFailure(
+                "\(payload.series) needs about \(ResourceEstimate.gigabytes(estimate.totalBytes)) "
+                    + "(\(estimate.parameters) parameters), more than the \(ResourceEstimate.gigabytes(ResourceEstimate.limitBytes)) "
+                    + "this worker allows a job (--max-job-memory-gb)")
+        }
         let config = try PretrainConfig(method: payload.method, encoder: payload.encoder,
                                         preprocessing: payload.preprocessing, itemCount: data.itemCount)
         var resume: TrainingState?
