@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
         // C shims: one modulemap and one header each, found through pkg-config.
@@ -118,6 +119,8 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "JobQueue", "Learning", "NeuralNet", "Sequences", "Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "JobQueue", "Learning", "NeuralNet", "Sequences", "Postgres", "SeqTwinsTestSupport",
+                                                         .product(name: "PropertyBased", package: "swift-property-based")],
+                    swiftSettings: swiftSettings),
     ]
 )
