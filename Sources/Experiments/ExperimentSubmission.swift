@@ -20,7 +20,14 @@ public struct ExperimentSubmission: Sendable {
         spec: ExperimentSpec, cache: DatasetCache = .shared, loader: any DatasetSourceLoader = LocalDatasetSource()
     ) throws {
         if spec.dataset.path != nil { try spec.validateDatasetFilesOnDisk() }
-        let dataset = try cache.prepared(try DatasetRequest(spec: spec, seed: spec.seeds.first ?? 0), from: loader)
+        let dataset: PreparedDataset
+        do {
+            dataset = try cache.prepared(try DatasetRequest(spec: spec, seed: spec.seeds.first ?? 0), from: loader)
+        } catch let error as DatasetRequestError {
+            // A preprocessing setting the data cannot satisfy: name it.
+            guard let setting = error.setting else { throw error }
+            throw ExperimentSpecError(path: "preprocessing.\(setting)", message: error.message)
+        }
         try spec.validate(against: dataset)
         try spec.checkResources(itemCount: dataset.itemCount, interactions: dataset.items.count)
         self.spec = spec

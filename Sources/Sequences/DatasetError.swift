@@ -64,9 +64,14 @@ extension DatasetError {
 public struct DatasetRequestError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What was asked for and why it cannot be served.
     public var message: String
+    /// The preprocessing setting that decides it, when one does (`min_sequence_length`, `k_core`).
+    public var setting: String?
 
-    /// A new error with its message.
-    public init(_ message: String) { self.message = message }
+    /// A new error with its message and, when one setting decides it, that setting's name.
+    public init(_ message: String, setting: String? = nil) {
+        self.message = message
+        self.setting = setting
+    }
 
     /// The message.
     public var description: String { message }

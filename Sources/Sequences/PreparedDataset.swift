@@ -163,7 +163,8 @@ public struct PreparedDataset: Sendable {
         guard sourceUsers.count >= 3 else {
             throw DatasetRequestError(
                 "\(dataset.name): only \(sourceUsers.count) users have at least "
-                    + "\(userThreshold) interactions; at least 3 are needed for a train/validation/test split")
+                    + "\(userThreshold) interactions; at least 3 are needed for a train/validation/test split",
+                setting: (config.kCore ?? 0) > config.minSequenceLength ? "k_core" : "min_sequence_length")
         }
         self.offsets = offsets
         self.items = items
