@@ -161,7 +161,6 @@ public final class Worker: @unchecked Sendable {
         guard let db = connect() else { return summary }
         var lastRescue = Date.distantPast
         var started = false
-        logger.info("worker started", metadata: ["kinds": "\(kinds.joined(separator: ","))"])
         while !isStopping {
             if let maxJobs = options.maxJobs, summary.total >= maxJobs { break }
             do {
@@ -171,6 +170,8 @@ public final class Worker: @unchecked Sendable {
                     try queue.registerKinds(registry.summaries.filter { kinds.contains($0.key) })
                     try db.listen(JobQueue.channel)
                     started = true
+                    // Logged once the worker listens, so a job enqueued after this line wakes it.
+                    logger.info("worker started", metadata: ["kinds": "\(kinds.joined(separator: ","))"])
                 }
                 if Date().timeIntervalSince(lastRescue) >= options.rescueInterval {
                     for id in try queue.rescueExpired() {

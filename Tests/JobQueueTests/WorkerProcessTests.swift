@@ -58,7 +58,11 @@ final class WorkerProcessTests {
         let first = try SeqTwinsProcess(fastWorker, databaseURL: database.url)
         #expect(try waitUntil(timeout: 20) { try state(id) == .running })
         let oldToken = try #require(try queue.job(id)?.leaseToken)
-        Thread.sleep(forTimeInterval: 0.4)
+        // Kill it once a heartbeat has renewed the lease: the job is well under way, not just claimed.
+        #expect(try waitUntil(timeout: 20) {
+            try db.queryOne("SELECT heartbeat_at > started_at AS renewed FROM seqtwins.jobs WHERE id = \(id)")!
+                .decode("renewed", as: Bool.self)
+        })
         first.signal(SIGKILL)
         #expect(first.wait(timeout: 10) != 0)
 
@@ -195,8 +199,8 @@ final class WorkerProcessTests {
     @Test func notificationWakesAWaitingWorkerLongBeforeItsNextPoll() throws {
         let worker = try SeqTwinsProcess(fastWorker + ["--poll-seconds", "300"], databaseURL: database.url)
         defer { worker.signal(SIGKILL) }
+        // "worker started" is logged once the worker LISTENs, so the insert below cannot be missed.
         #expect(waitUntil(timeout: 20) { worker.log.contains("worker started") })
-        Thread.sleep(forTimeInterval: 0.5)
         // A plain SQL insert, as a user would write it; the trigger's NOTIFY wakes the worker.
         let id: Int64 = try #require(try db.queryOne("INSERT INTO seqtwins.jobs (kind) VALUES ('noop') RETURNING id"))
             .decode("id")
