@@ -51,16 +51,17 @@ extension ExperimentReport {
     }
 
     /// The label-efficiency table as aligned text: task, protocol, method, fraction, labelled count, seeds,
-    /// `mean ± sd` and the majority-class accuracy (blank where the score is a ROC-AUC, whose chance level is 0.5).
+    /// `mean ± sd` and the majority-class accuracy (`majority acc`, a reference for single-label tasks whatever the
+    /// metric; blank for the multi-label task, whose mean per-category majority is no reference for a ROC-AUC).
     public func labelEfficiencyText() -> String {
         let header = [
-            "task", "protocol", "method", "fraction", "labelled", "seeds", metric.columnTitle, "sd", "majority",
+            "task", "protocol", "method", "fraction", "labelled", "seeds", metric.columnTitle, "sd", "majority acc",
         ]
         let rows = labelEfficiency.map { row in
             [
                 row.task, row.evaluationProtocol, row.method, Self.percent(row.fraction),
                 "\(Int(row.labelledN.rounded()))", "\(row.n)", Self.fixed(row.mean), Self.fixed(row.sd),
-                metric.axisTitle(task: row.task) == "accuracy" ? Self.fixed(row.majorityAccuracy) : "",
+                ExperimentSpec.multiLabelTasks.contains(row.task) ? "" : Self.fixed(row.majorityAccuracy),
             ]
         }
         return "label efficiency of \"\(experiment)\": \(metric.title), mean and sd over seeds\n"

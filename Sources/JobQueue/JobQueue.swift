@@ -289,18 +289,22 @@ public struct JobQueue {
     }
 
     /// Reads jobs, newest first, optionally only those in `state`.
-    public func jobs(state: JobState? = nil, limit: Int = 100) throws -> [Job] {
+    public func jobs(state: JobState? = nil, experiment: Int64? = nil, limit: Int = 100) throws -> [Job] {
         try db.query("""
             SELECT \(Job.columns) FROM seqtwins.jobs
-            WHERE \(state?.rawValue)::text IS NULL OR state = \(state?.rawValue)::text
+            WHERE (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue)::text)
+              AND (\(experiment)::bigint IS NULL OR experiment_id = \(experiment)::bigint)
             ORDER BY id DESC LIMIT \(limit)
             """).map(Job.init(row:))
     }
 
     /// How many jobs are in each state (every state present, zero when none).
-    public func counts() throws -> [JobState: Int] {
+    public func counts(experiment: Int64? = nil) throws -> [JobState: Int] {
         var result = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
-        for row in try db.query("SELECT state, count(*) AS n FROM seqtwins.jobs GROUP BY state") {
+        for row in try db.query("""
+            SELECT state, count(*) AS n FROM seqtwins.jobs
+            WHERE \(experiment)::bigint IS NULL OR experiment_id = \(experiment)::bigint GROUP BY state
+            """) {
             let text: String = try row.decode("state")
             if let state = JobState(rawValue: text) { result[state] = try row.decode("n") }
         }

@@ -10,6 +10,20 @@ public enum StatusReport {
         return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]"
     }
 
+    /// What a job works on, from its payload's `series`, `seed`, `task`, `protocol` and `fraction` (the pipeline's
+    /// payloads): `barlow_twins seed 0 future_top_category linear_probe 0.1`; nil for other payloads.
+    public static func subject(of job: Job) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(job.payload.utf8)) as? [String: Any] else {
+            return nil
+        }
+        var parts: [String] = []
+        if let series = object["series"] as? String { parts.append(series) }
+        if let seed = object["seed"] as? Int { parts.append("seed \(seed)") }
+        for key in ["task", "protocol"] { if let value = object[key] as? String { parts.append(value) } }
+        if let fraction = object["fraction"] as? Double { parts.append("\(fraction)") }
+        return parts.isEmpty ? nil : parts.joined(separator: " ")
+    }
+
     /// Renders counts (every state, in life order) and the running jobs, as of `now`.
     public static func render(counts: [JobState: Int], running: [Job], now: Date = Date()) -> String {
         var lines: [String] = []
@@ -22,6 +36,7 @@ public enum StatusReport {
                 let percent = String(format: "%3d%%", Int((job.progress * 100).rounded(.down)))
                 let kind = job.kind.padding(toLength: max(job.kind.count, 8), withPad: " ", startingAt: 0)
                 var line = "  #\(job.id) \(kind)"
+                if let subject = subject(of: job) { line += " \(subject)" }
                 line += " \(bar(job.progress)) \(percent)"
                 line += "  worker \(job.leaseOwner ?? "?")  attempt \(job.attempts)/\(job.maxAttempts)"
                 if let expiry = job.leaseExpiresAt {

@@ -50,7 +50,7 @@ struct EnqueueExperimentCommand: ParsableCommand {
             do {
                 sources = try DatasetSourceFiles(kind: kind, path: path, itemAttributes: spec.dataset.itemAttributes)
             } catch let error as DatasetImportError {
-                throw SpecFileError(file: file, message: "dataset.path: \(error.message)")
+                throw SpecFileError(file: URL(fileURLWithPath: file).path, message: "dataset.path: \(error.message)")
             }
             if !dryRun {
                 let connection = try PostgresConnection(url: connection.resolvedURL)
@@ -86,7 +86,7 @@ struct EnqueueExperimentCommand: ParsableCommand {
         } catch let error as PostgresError {
             throw error
         } catch {
-            throw SpecFileError(file: file, message: "\(error)")
+            throw SpecFileError(file: URL(fileURLWithPath: file).path, message: "\(error)")
         }
         print(submission.plan.summary)
         if dryRun { return }
@@ -158,7 +158,15 @@ struct ReportCommand: ParsableCommand {
             print(report.text())
         }
         if let svg {
-            try report.svg().write(toFile: svg, atomically: true, encoding: .utf8)
+            do {
+                try report.svg().write(toFile: svg, atomically: true, encoding: .utf8)
+            } catch {
+                let folder = (svg as NSString).deletingLastPathComponent
+                var isFolder: ObjCBool = false
+                let reason = !folder.isEmpty && !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder)
+                    && isFolder.boolValue) ? "no such folder \"\(folder)\"" : "cannot write there (permissions?)"
+                throw ValidationError("--svg \(svg): \(reason)")
+            }
             FileHandle.standardError.write(Data("wrote \(svg)\n".utf8))
         }
     }
@@ -206,6 +214,7 @@ struct WaitCommand: ParsableCommand {
         let db = try PostgresConnection(url: connection.resolvedURL)
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         let terminal = isatty(STDOUT_FILENO) == 1
+        var lastLine = ""
         var lostSince: Date?
         while true {
             let progress: ExperimentProgress
@@ -229,7 +238,13 @@ struct WaitCommand: ParsableCommand {
                 continue
             }
             let line = progress.line()
-            FileHandle.standardOutput.write(Data((terminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
+            // On a terminal the line is redrawn in place; in a log, a line is written only when it changes.
+            if terminal {
+                FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
+            } else if line != lastLine {
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            }
+            lastLine = line
             if progress.finished && progress.jobs > 0 {
                 if terminal { FileHandle.standardOutput.write(Data("\n".utf8)) }
                 if progress.failed + progress.cancelled > 0 { throw ExitCode(ExitStatus.jobFailed) }

@@ -326,6 +326,20 @@ final class PipelineTests {
         #expect(error.contains("[permanent]") && error.contains("this worker allows a job"), "\(error)")
     }
 
+    @Test func statusAndReportSpeakOfOneExperimentAndNameBadOutputPaths() throws {
+        let spec = #"{"name": "quiet", "dataset": {"kind": "synthetic"}, "methods": [{"name": "none"}]}"#
+        let first = try ResultsStore(db).enqueueExperiment(specJSON: spec)
+        _ = try ResultsStore(db).enqueueExperiment(specJSON: spec)
+        let (status, output) = try runSeqTwins(["status", "--experiment", "\(first)"], databaseURL: database.url)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("jobs: blocked 0  queued 1  running 0"), "only this experiment's jobs: \(output)")
+        let (reported, report) = try runSeqTwins(["report", "\(first)", "--svg", "/nonexistent/folder/x.svg"],
+                                                 databaseURL: database.url)
+        #expect(reported == 2, "\(report)")
+        #expect(report.contains("--svg /nonexistent/folder/x.svg: no such folder \"/nonexistent/folder\""), "\(report)")
+        #expect(!report.contains("NSCocoaErrorDomain"), "\(report)")
+    }
+
     @Test func aBadSpecEnqueuedInSQLFailsItsPlanJobWithTheField() throws {
         let experiment = try ResultsStore(db).enqueueExperiment(specJSON: #"""
             {"name": "sql", "dataset": {"kind": "synthetic"}, "methods": [{"name": "barlow_twins", "epochs": 0}]}

@@ -73,9 +73,9 @@ struct ReportTests {
             lines[0] == #"label efficiency of "demo <&>": accuracy (ROC-AUC for multi-label), mean and sd over seeds"#)
         #expect(
             lines[1].hasPrefix(
-                "task           protocol      method    fraction  labelled  seeds  acc/auc      sd  majority"))
+                "task           protocol      method    fraction  labelled  seeds  acc/auc      sd  majority acc"))
         #expect(
-            lines[2] == "next_category  linear_probe  bt             10%       101      3   0.3200  0.0100    0.2000")
+            lines[2] == "next_category  linear_probe  bt             10%       101      3   0.3200  0.0100        0.2000")
         // Every row of the first table is as wide as the header.
         let widths = Set(lines[1...9].map(\.count))
         #expect(widths.count == 1)

@@ -261,4 +261,14 @@ final class QueueTests {
         #expect(plan.contains("jobs_claim_idx"), "\(plan)")
         #expect(!plan.contains("Sort"), "\(plan)")
     }
+
+    @Test func statusLinesNameWhatAPipelineJobWorksOn() throws {
+        let id = try queue.enqueue(NewJob(kind: "noop", payload: #"{"series": "barlow_twins", "seed": 2, "task": "gender", "protocol": "linear_probe", "fraction": 0.1}"#))
+        let job = try #require(try queue.job(id))
+        #expect(StatusReport.subject(of: job) == "barlow_twins seed 2 gender linear_probe 0.1")
+        let plain = try #require(try queue.job(try queue.enqueue(NewJob(kind: "noop", payload: "{}"))))
+        #expect(StatusReport.subject(of: plain) == nil)
+        #expect(try queue.counts(experiment: 999)[.queued] == 0)
+        #expect(try queue.counts()[.queued] == 2)
+    }
 }
