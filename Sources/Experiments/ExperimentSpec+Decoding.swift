@@ -420,6 +420,9 @@ extension MethodSpec {
             methods: ["barlow_twins", "contrastive"], applyDefault: { $0.augmentations = AugmentationSpec() }),
         .methodInt("hash_buckets", \.hashBuckets, 1...1_048_576, default: 256, methods: ["bag_of_items"],
                    "buckets of the hashed item bag"),
+        .methodDouble("gradient_clip", \.gradientClip, SpecInterval(low: 0, high: 1000, float32: true), default: 1,
+                      methods: trainedMethods, "largest global gradient norm per step (larger ones are scaled down); 0 "
+                          + "turns clipping off"),
     ]
 
     /// The JSON keys a method of `name` accepts.

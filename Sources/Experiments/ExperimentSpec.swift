@@ -210,6 +210,7 @@ public struct MethodSpec: Sendable, Equatable, Codable, SpecSection {
         case warmupFraction = "warmup_fraction"
         case lambda, projector, temperature, augmentations
         case hashBuckets = "hash_buckets"
+        case gradientClip = "gradient_clip"
     }
 
     /// One of `barlow_twins`, `dual_encoder`, `contrastive`, `none`, `bag_of_items`. Required.
@@ -236,6 +237,9 @@ public struct MethodSpec: Sendable, Equatable, Codable, SpecSection {
     public var augmentations: AugmentationSpec?
     /// Hash buckets of `bag_of_items`' item bag, 1...1,048,576; default 256.
     public var hashBuckets: Int?
+    /// The largest global gradient norm before a step (larger gradients are scaled down), in `[0, 1000]`, 0 for no
+    /// clipping; default 1. Trained methods only.
+    public var gradientClip: Double?
 
     /// Whether the method trains an encoder (and so has epochs, batch size, learning rate…).
     public var trains: Bool { ["barlow_twins", "dual_encoder", "contrastive"].contains(name) }

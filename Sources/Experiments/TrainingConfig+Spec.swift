@@ -60,6 +60,7 @@ extension PretrainConfig {
         if let lambda = method.lambda { self.lambda = Float(lambda) }
         if let projector = method.projector { self.projector = projector }
         if let temperature = method.temperature { self.temperature = Float(temperature) }
+        if let clip = method.gradientClip { gradientClip = clip > 0 ? Float(clip) : nil }
         if let augmentations = method.augmentations { self.augmentations = Augmentations(spec: augmentations) }
         pretrainAllUsers = preprocessing.pretrainUsers == "all"
     }

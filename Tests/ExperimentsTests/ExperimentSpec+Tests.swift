@@ -126,13 +126,13 @@ struct ExperimentSpecTests {
             specJSON(#""methods": [{"name": "barlow_twins", "lamda": 0.1}]"#),
             #"methods[0].lamda: unknown field for method "barlow_twins"; did you mean "lambda"?; "#
                 + "allowed: name, label, "
-                + "epochs, batch_size, lr, weight_decay, warmup_fraction, projector, lambda, augmentations"
+                + "epochs, batch_size, lr, weight_decay, warmup_fraction, projector, lambda, augmentations, gradient_clip"
         ),
         (
             specJSON(#""methods": [{"name": "dual_encoder", "lambda": 0.1}]"#),
             #"methods[0].lambda: unknown field for method "dual_encoder"; allowed: name, label, epochs, "#
                 + "batch_size, lr, "
-                + "weight_decay, warmup_fraction, temperature"
+                + "weight_decay, warmup_fraction, temperature, gradient_clip"
         ),
         (
             specJSON(#""preprocesing": {}"#),

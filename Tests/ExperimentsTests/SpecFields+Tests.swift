@@ -1,4 +1,5 @@
 import Foundation
+import Learning
 import Testing
 
 @testable import Experiments
@@ -42,5 +43,18 @@ struct SpecFieldsTests {
                 {"name": "x", "dataset": {"kind": "synthetic"}, "sweep": {"parameter": "batch_size", "values": [1]}}
                 """#)
         }
+    }
+
+    @Test func gradientClippingIsASpecFieldThatReachesTraining() throws {
+        let spec = try ExperimentSpec(json: #"""
+            {"name": "x", "dataset": {"kind": "synthetic"},
+             "methods": [{"name": "barlow_twins", "gradient_clip": 0}, {"name": "dual_encoder"}]}
+            """#)
+        let off = try PretrainConfig(method: spec.methods[0], encoder: spec.encoder, preprocessing: spec.preprocessing,
+                                     itemCount: 100)
+        #expect(off.gradientClip == nil)
+        let byDefault = try PretrainConfig(method: spec.methods[1], encoder: spec.encoder,
+                                           preprocessing: spec.preprocessing, itemCount: 100)
+        #expect(byDefault.gradientClip == 1)
     }
 }
