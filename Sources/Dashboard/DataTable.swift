@@ -72,11 +72,13 @@ public struct Cell: Sendable {
         return Cell(.number(number), display: "\(Format.fixed(number, digits: digits))")
     }
 
-    /// A time (seconds since 1970): exported as ISO 8601 UTC, shown as `2026-11-29 17:53:45`.
+    /// A time (seconds since 1970): exported as ISO 8601 UTC, shown as `2026-11-29 17:53` (the seconds in its
+    /// tooltip).
     public static func time(_ seconds: Double?) -> Cell {
         guard let seconds else { return Cell(.null) }
         let iso = Format.iso8601(seconds)
-        return Cell(.text(iso), display: "<time datetime=\"\(iso)\">\(Format.dateTime(seconds))</time>")
+        let full = Format.dateTime(seconds)
+        return Cell(.text(iso), display: "<time datetime=\"\(iso)\" title=\"\(full) UTC\">\(full.prefix(16))</time>")
     }
 
     /// A duration in seconds: exported as seconds, shown as `3 min 20 s`.

@@ -235,7 +235,7 @@ struct PageRenderer: Sendable {
         .note,.empty{color:var(--muted);margin:.2rem 0 .5rem}
         .scroll{overflow-x:auto;border:1px solid var(--line);border-radius:4px}
         table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
-        th,td{padding:.38rem .6rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+        th,td{padding:.38rem .55rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
         thead th{background:var(--head);white-space:nowrap;font-weight:600}
         tbody th{font-weight:600}
         tbody tr:last-child>*{border-bottom:0}
@@ -249,10 +249,11 @@ struct PageRenderer: Sendable {
         tr.excludes-zero{background:#FFF1D6}
         tr.excludes-zero td,tr.excludes-zero th{font-weight:600}
         .mark{white-space:nowrap}
-        .bar{display:flex;height:.85rem;min-width:7rem;max-width:16rem;background:#eceff2;border-radius:2px;\
+        .bar{display:flex;height:.85rem;min-width:8rem;max-width:12rem;background:#eceff2;border-radius:2px;\
         overflow:hidden;margin:.2rem 0}
         .bar span{display:block;height:100%}
-        .counts{font-size:.82rem;color:var(--muted);white-space:nowrap}
+        .counts{font-size:.82rem;color:var(--muted);display:block;max-width:12rem}
+        .name{display:inline-block;min-width:9rem}
         .s-succeeded{background:#009E73}.s-running{background:#0072B2}.s-queued{background:#56B4E9}
         .s-blocked{background:#BBBBBB}.s-failed{background:#D55E00}.s-cancelled{background:#CC79A7}
         .legend{display:flex;flex-wrap:wrap;gap:.2rem 1rem;font-size:.85rem;color:var(--muted);margin:.4rem 0}

@@ -108,8 +108,8 @@ extension Pages {
             columns: [
                 Column("task", "Task"), Column("protocol", "Protocol"), Column("method", "Method"),
                 Column("baseline", "Baseline", visible: false),
-                Column("label_fraction", "Labels", numeric: true), Column("pairs", "Seed pairs", numeric: true),
-                Column("mean_difference", "Mean difference", numeric: true),
+                Column("label_fraction", "Labels", numeric: true), Column("pairs", "Pairs", numeric: true),
+                Column("mean_difference", "Difference", numeric: true),
                 Column("lower_95", "95% low", numeric: true), Column("upper_95", "95% high", numeric: true),
                 Column("relative_gain", "Relative", numeric: true),
                 Column("excludes_zero", "Excludes 0?"),
@@ -122,8 +122,8 @@ extension Pages {
                 let relative = try row.decode("relative_gain", as: Double?.self)
                 let above = (lower ?? 0) > 0
                 let below = (upper ?? 0) < 0
-                let mark: Markup = above ? "<span class=\"mark\">▲ yes, above 0</span>"
-                    : below ? "<span class=\"mark\">▼ yes, below 0</span>" : "no"
+                let mark: Markup = above ? "<span class=\"mark\">▲ above 0</span>"
+                    : below ? "<span class=\"mark\">▼ below 0</span>" : "no"
                 return Row([
                     .text(try row.decode("task", as: String.self)), .text(try row.decode("protocol", as: String.self)),
                     .text(try row.decode("method", as: String.self)), .text(try row.decode("baseline", as: String.self)),

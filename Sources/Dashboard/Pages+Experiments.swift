@@ -70,7 +70,7 @@ extension Pages {
             Column("id", "#", numeric: true, sortKey: key("id")),
             Column("name", "Experiment", sortKey: key("name")),
             Column("dataset", "Dataset", sortKey: key("dataset")),
-            Column("priority", "Priority", numeric: true),
+            Column("priority", "Priority", numeric: true, visible: false),
             Column("jobs", "Jobs by state", sortKey: key("jobs")),
             Column("blocked", "Blocked", numeric: true, visible: false),
             Column("queued", "Queued", numeric: true, visible: false),
@@ -93,7 +93,7 @@ extension Pages {
             let done: Double = try row.decode("fraction_done")
             return Row([
                 .integer(id, link: "/experiments/\(id)"),
-                Cell(.text(name), display: "<a href=\"/experiments/\(id)\">\(shortened(name, to: 60))</a>"),
+                Cell(.text(name), display: "<a class=\"name\" href=\"/experiments/\(id)\">\(shortened(name, to: 60))</a>"),
                 .text(try row.decode("dataset", as: String?.self)),
                 .integer(try row.decode("priority", as: Int.self)),
                 Cell(.integer(Int64(try row.decode("jobs", as: Int.self))), display: Widgets.stateBar(counts)),

@@ -116,7 +116,7 @@ extension DashboardTests {
             let page = await get("/")
             #expect(page.status == 200)
             #expect(page.body.contains("aria-label=\"17 succeeded\""))
-            #expect(page.body.contains("<a href=\"/experiments/\(fixture.finished)\">dash-tiny</a>"))
+            #expect(page.body.contains("<a class=\"name\" href=\"/experiments/\(fixture.finished)\">dash-tiny</a>"))
             #expect(page.body.contains("<th scope=\"col\" role=\"columnheader\" class=\"num\" aria-sort=\"descending\">"
                                        + "<a href=\"/?sort=id\">#</a>"))
             // Sorted by name in the database's collation, ascending then descending.
@@ -217,7 +217,7 @@ extension DashboardTests {
             }
             #expect(view.count == 2 && excluding.count == 1)
             #expect(occurrences(of: "<tr role=\"row\" class=\"excludes-zero\">", in: page.body) == excluding.count)
-            #expect(page.body.contains("▲ yes, above 0"))
+            #expect(page.body.contains("<span class=\"mark\">▲ above 0</span>"))
             let gains = try jsonRows(await get("/experiments/\(id)", "format=json&table=gains"))
             #expect(gains.map { $0.bool("excludes_zero") } == [false, true])
             // Live: the experiment is running, so the page carries the update script under the response's nonce.
