@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.0"),
@@ -68,6 +69,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The read-only web dashboard (`seqtwins serve`): pages over the queue and results, on Hummingbird.
+        .target(
+            name: "Dashboard",
+            dependencies: ["Experiments", "JobQueue", "Postgres",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
         // Public dataset archives: a pinned catalog, a resumable verified download, a guarded extraction.
         .target(
             name: "DatasetDownload",
@@ -79,7 +90,7 @@ let package = Package(
         // The command line, thin.
         .executableTarget(
             name: "seqtwins",
-            dependencies: ["Experiments", "DatasetStore", "DatasetDownload", "JobQueue", "Postgres", "Sequences",
+            dependencies: ["Experiments", "Dashboard", "DatasetStore", "DatasetDownload", "JobQueue", "Postgres", "Sequences",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
@@ -117,6 +128,11 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: ["Dashboard", "Experiments", "JobQueue", "Postgres", "SeqTwinsTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "JobQueue", "Learning", "NeuralNet", "Sequences", "Postgres", "SeqTwinsTestSupport",

@@ -19,6 +19,8 @@ public struct SVGOptions: Sendable, Equatable {
     /// Whether to draw each panel's mean majority-class accuracy as a dotted grey line (on accuracy panels only);
     /// default true.
     public var showMajority: Bool = true
+    /// Panels per row, filled task by task; `nil` (the default) gives each protocol a column (at most 3).
+    public var columns: Int? = nil
 
     /// The defaults.
     public init() {}
@@ -116,7 +118,7 @@ extension ExperimentReport {
                 labelEfficiency.contains { $0.task == task && $0.evaluationProtocol == p } ? (task, p) : nil
             }
         }
-        let columns = max(1, min(protocols.count, 3))
+        let columns = options.columns.map { max(1, min($0, panels.count)) } ?? max(1, min(protocols.count, 3))
         let gridRows = max(1, (panels.count + columns - 1) / columns)
         let margin = 20.0
         let titleHeight = 30.0

@@ -12,7 +12,7 @@ struct SeqTwinsCommand: ParsableCommand {
         abstract: "Batch jobs for self-supervised user representations, with PostgreSQL as the queue.",
         subcommands: [EnqueueExperimentCommand.self, WorkerCommand.self, StatusCommand.self, WaitCommand.self,
                       ReportCommand.self, CancelCommand.self, RetryCommand.self, PriorityCommand.self,
-                      KindLimitCommand.self, EnqueueJobCommand.self,
+                      KindLimitCommand.self, EnqueueJobCommand.self, ServeCommand.self,
                       DatasetCommand.self, SpecCommand.self, DatabaseCommand.self]
     )
 }

@@ -135,6 +135,26 @@ struct ReportTests {
         let ticks = try byFraction.nodes(forXPath: "//*[local-name()='text'][@class='tick']").compactMap(\.stringValue)
         #expect(ticks.contains("10%") && ticks.contains("100%"))
     }
+
+    @Test func columnsLayThePanelsOutSideBySide() throws {
+        // Two tasks and one protocol: one column by default (a column per protocol), side by side with `columns`.
+        let rows = sampleRows().filter { $0.evaluationProtocol == "linear_probe" }.flatMap { row -> [ResultRow] in
+            var other = row
+            other.task = "gender"
+            return [row, other]
+        }
+        let twoTasks = ExperimentReport(experiment: "two tasks", rows: rows)
+        func size(_ svg: String) throws -> (String?, Int) {
+            let root = try #require(try XMLDocument(xmlString: svg, options: []).rootElement())
+            return (attribute(root, "width"), try root.nodes(forXPath: "//*[local-name()='g'][@class='panel']").count)
+        }
+        #expect(try size(twoTasks.svg()) == ("420.00", 2))
+        var options = SVGOptions()
+        options.columns = 3
+        #expect(try size(twoTasks.svg(options: options)) == ("800.00", 2))
+        options.columns = 1
+        #expect(try size(report.svg(options: options)) == ("420.00", 2))
+    }
 }
 
 @Suite("Report edge cases")
