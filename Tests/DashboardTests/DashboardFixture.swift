@@ -31,14 +31,15 @@ final class DashboardFixture: @unchecked Sendable {
     /// Markup, quotes and an ampersand, padded to 10,000 characters.
     static let hostileName = pad(#"<script>alert(1)</script><img src=x onerror="document.body.dataset.pwned=1"> "double" 'single' & done "#)
     /// An error text that tries the same, over several lines.
-    static let hostileError = pad("Traceback <script>alert(1)</script>\n\"quoted\" 'single' & <b>bold</b>\n")
+    /// (3,900 characters: the queue keeps at most 4,000 of an error, `seqtwins.max_message_length()`.)
+    static let hostileError = pad("Traceback <script>alert(1)</script>\n\"quoted\" 'single' & <b>bold</b>\n", to: 3_900)
     /// A worker name with markup in it.
     static let hostileWorker = #"host-<i>1</i> "w""#
     /// A series label with markup in it.
     static let hostileSeries = #"bt "<b>x</b>""#
 
-    static func pad(_ text: String) -> String {
-        text + String(repeating: "0123456789", count: (10_000 - text.count) / 10 + 1).prefix(10_000 - text.count)
+    static func pad(_ text: String, to length: Int = 10_000) -> String {
+        text + String(repeating: "0123456789", count: (length - text.count) / 10 + 1).prefix(length - text.count)
     }
 
     /// The finished experiment's spec: 2 trained methods, 2 seeds, 1 task, the linear probe at 2 fractions.
