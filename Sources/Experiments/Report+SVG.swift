@@ -131,10 +131,12 @@ extension ExperimentReport {
         let height = titleHeight + legendHeight + Double(gridRows) * options.panelHeight + margin
         let c = Self.coordinate
         var body: [String] = []
-        body.append(Self.element("title", text: "Label efficiency of \(experiment): \(metric.title)"))
+        let metricTitle = metric.title(forTasks: tasks)
+        body.append(Self.element(
+            "title", text: "Label efficiency of \(experiment): \(metricTitle); error bars ±1 sd over seeds"))
         body.append(Self.element(
             "rect", ["x": "0", "y": "0", "width": c(width), "height": c(height), "fill": "#FFFFFF"]))
-        let titleText = "\(experiment): \(metric.title) vs labels"
+        let titleText = "\(experiment): \(metricTitle) vs labels (error bars ±1 sd over seeds)"
         // Shrink the title to the drawing's width (about 0.6 em per character in a sans-serif bold face).
         let titleSize = min(15, (width - 2 * margin) / (0.6 * Double(max(1, titleText.count))))
         body.append(Self.element(

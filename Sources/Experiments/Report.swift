@@ -92,6 +92,14 @@ public enum ReportMetric: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// The name for a report of `tasks`: for ``primary``, `accuracy` when no task is multi-label, `macro ROC-AUC`
+    /// when every one is, and ``title`` when both kinds are there.
+    public func title(forTasks tasks: [String]) -> String {
+        guard self == .primary else { return title }
+        let multi = tasks.filter { ExperimentSpec.multiLabelTasks.contains($0) }.count
+        return multi == 0 ? "accuracy" : multi == tasks.count ? "macro ROC-AUC" : title
+    }
+
     /// A name for headings and axis labels.
     public var title: String {
         switch self {

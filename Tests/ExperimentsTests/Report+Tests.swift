@@ -206,3 +206,16 @@ struct ReportFromSpecTests {
         #expect(report.experiment == "demo")
     }
 }
+
+/// The SVG says what its error bars are and names the metric the tasks actually use.
+@Suite("Report SVG titles")
+struct ReportSVGTitleTests {
+    @Test func singleLabelTasksAreTitledAccuracyAndTheErrorBarsAreExplained() {
+        let svg = ExperimentReport(experiment: "demo", rows: sampleRows()).svg()
+        #expect(svg.contains("demo: accuracy vs labels (error bars ±1 sd over seeds)"), "\(svg.prefix(600))")
+        #expect(!svg.contains("ROC-AUC"))
+        #expect(ReportMetric.primary.title(forTasks: ["future_categories"]) == "macro ROC-AUC")
+        #expect(ReportMetric.primary.title(forTasks: ["future_categories", "gender"]) == ReportMetric.primary.title)
+        #expect(ReportMetric.macroF1.title(forTasks: ["gender"]) == ReportMetric.macroF1.title)
+    }
+}
