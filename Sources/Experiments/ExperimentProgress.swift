@@ -20,7 +20,8 @@ public struct ExperimentProgress: Sendable, Equatable {
     public var failed: Int
     /// Jobs cancelled.
     public var cancelled: Int
-    /// Finished jobs plus the running ones' progress, over all jobs (0...1).
+    /// Finished work plus the running jobs' progress, over all the work (0...1), each job weighted by
+    /// `seqtwins.job_work` (a pretraining job by its epochs).
     public var fractionDone: Double
     /// Whether every job has finished (succeeded, failed or cancelled).
     public var finished: Bool

@@ -89,6 +89,27 @@ final class OperationsTests {
         #expect(bad != 0 && badOutput.contains("--log-format xml"), "\(badOutput)")
     }
 
+    @Test func experimentProgressCountsWorkNotJobs() throws {
+        let experiment: Int64 = try db.queryOne(
+            "INSERT INTO seqtwins.experiments (name, spec) VALUES ('work', '{}') RETURNING id")!.decode("id")
+        let pretrain: Int64 = try db.queryOne("""
+            SELECT seqtwins.enqueue('noop', '{"method": {"name": "barlow_twins", "epochs": 100}}', 0, '{}', now(), 3,
+                                    \(experiment)) AS id
+            """)!.decode("id")
+        try db.execute("""
+            UPDATE seqtwins.jobs SET kind = 'pretrain', state = 'running', lease_token = gen_random_uuid(),
+                lease_expires_at = now() + interval '1 hour', progress = 0.45 WHERE id = \(pretrain)
+            """)
+        for _ in 0..<10 {
+            try db.execute("SELECT seqtwins.enqueue('noop', '{}', 0, '{}', now(), 3, \(experiment))")
+        }
+        let fraction: Double = try db.queryOne("""
+            SELECT fraction_done FROM seqtwins.experiment_progress WHERE experiment_id = \(experiment)
+            """)!.decode("fraction_done")
+        // 45 of 110 work units (100 epochs + 10 one-unit jobs), where counting jobs would say 0.45 of 11.
+        #expect(abs(fraction - 45.0 / 110) < 1e-9, "\(fraction)")
+    }
+
     /// A TCP port that was free a moment ago (bound to 0 and released).
     private func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
