@@ -103,6 +103,14 @@ public final class DatasetCache: @unchecked Sendable {
         }
     }
 
+    /// The interactions of `request`'s source as read or generated (before preprocessing), loaded at most once.
+    /// - Throws: what `loader` throws.
+    public func source(
+        _ request: DatasetRequest, from loader: any DatasetSourceLoader = LocalDatasetSource()
+    ) throws -> InteractionDataset {
+        try value(request.sourceKey, level: \.sources, count: \.sourceLoads) { try loader.loadSource(request) }
+    }
+
     /// The labels of `task` on the prepared dataset of `request`, computed at most once per key and task.
     /// - Throws: `DatasetRequestError` when the dataset does not support the task, and what ``prepared(_:)``
     ///   throws.

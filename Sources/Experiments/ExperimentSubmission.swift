@@ -11,6 +11,8 @@ public struct ExperimentSubmission: Sendable {
     public var plan: ExperimentPlan
     /// The tasks the dataset's metadata supports.
     public var supportedTasks: Set<String>
+    /// What preprocessing does to the dataset (for the first seed's split).
+    public var datasetSummary: DatasetSummary
 
     /// Checks the dataset's files (for a spec naming a path), loads and prepares the dataset through `loader` and
     /// `cache` to check the tasks, and plans the spec.
@@ -21,8 +23,9 @@ public struct ExperimentSubmission: Sendable {
     ) throws {
         if spec.dataset.path != nil { try spec.validateDatasetFilesOnDisk() }
         let dataset: PreparedDataset
+        let request = try DatasetRequest(spec: spec, seed: spec.seeds.first ?? 0)
         do {
-            dataset = try cache.prepared(try DatasetRequest(spec: spec, seed: spec.seeds.first ?? 0), from: loader)
+            dataset = try cache.prepared(request, from: loader)
         } catch let error as DatasetRequestError {
             // A preprocessing setting the data cannot satisfy: name it.
             guard let setting = error.setting else { throw error }
@@ -32,6 +35,7 @@ public struct ExperimentSubmission: Sendable {
         try spec.checkResources(itemCount: dataset.itemCount, interactions: dataset.items.count)
         self.spec = spec
         self.supportedTasks = dataset.supportedTaskNames
+        self.datasetSummary = DatasetSummary(source: try cache.source(request, from: loader), prepared: dataset)
         self.plan = try ExperimentPlan(spec: spec, supportedTasks: supportedTasks)
     }
 

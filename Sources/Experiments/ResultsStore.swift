@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Postgres
+import Sequences
 
 /// Reads and writes an experiment's results in the `seqtwins` schema (Migrations/0010_experiments.sql).
 ///
@@ -38,6 +39,21 @@ public struct ResultsStore {
         try db.execute("""
             UPDATE seqtwins.experiments SET resolved_spec = \(PostgresJSON(text: json)) WHERE id = \(experiment)
             """)
+    }
+
+    /// Stores what preprocessing did to the experiment's dataset (``DatasetSummary``).
+    public func setDatasetSummary(experiment: Int64, summary: DatasetSummary) throws {
+        try db.execute("""
+            UPDATE seqtwins.experiments SET dataset_summary = \(try PostgresJSON(encoding: summary)) WHERE id = \(experiment)
+            """)
+    }
+
+    /// The stored dataset summary of an experiment, if its plan job wrote one.
+    public func datasetSummary(experiment: Int64) throws -> DatasetSummary? {
+        guard let row = try db.queryOne("""
+            SELECT dataset_summary::text AS summary FROM seqtwins.experiments WHERE id = \(experiment)
+            """), let text: String = try row.decode("summary") else { return nil }
+        return try? JSONDecoder().decode(DatasetSummary.self, from: Data(text.utf8))
     }
 
     /// Finds or creates the run of (experiment, series, seed); `params` and the pretrain job are kept current.

@@ -88,6 +88,7 @@ struct EnqueueExperimentCommand: ParsableCommand {
         } catch {
             throw SpecFileError(file: URL(fileURLWithPath: file).path, message: "\(error)")
         }
+        print(submission.datasetSummary.text)
         print(submission.plan.summary)
         if dryRun { return }
         let database = try db ?? PostgresConnection(url: connection.resolvedURL)
@@ -155,6 +156,7 @@ struct ReportCommand: ParsableCommand {
             if let progress = try ExperimentProgress.read(db, experiment: experiment).first, !progress.finished {
                 print("note: experiment not finished: " + progress.line())
             }
+            if let summary = try store.datasetSummary(experiment: experiment) { print(summary.text + "\n") }
             print(report.text())
         }
         if let svg {

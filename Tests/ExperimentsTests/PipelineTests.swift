@@ -1,6 +1,7 @@
 import Experiments
 import Foundation
 import Postgres
+import Sequences
 import SeqTwinsTestSupport
 import Testing
 
@@ -269,6 +270,12 @@ final class PipelineTests {
             JOIN seqtwins.runs r ON r.id = e.run_id JOIN seqtwins.experiments x ON x.id = r.experiment_id
             JOIN seqtwins.dataset_users u ON u.dataset_id = x.dataset_id AND u.user_id = e.user_id
             """) == 120)
+        // The planner stored what preprocessing did, and the report shows it.
+        let summary = try #require(try ResultsStore(db).datasetSummary(experiment: experiment))
+        #expect(summary.source.users == 120 && summary.kept.users == 120 && summary.vocabulary.count == 5)
+        let (reported, report) = try runSeqTwins(["report", "\(experiment)"], databaseURL: database.url)
+        #expect(reported == 0 && report.contains("dataset summary:") && report.contains("read: 120 users"), "\(report)")
+
         // list / show / delete from the command line; delete is refused while the experiment uses the dataset.
         let (listed, list) = try runSeqTwins(["dataset", "list"], databaseURL: database.url)
         #expect(listed == 0 && list.contains("seqs") && list.contains("1200"), "\(list)")

@@ -1,5 +1,6 @@
 import DatasetStore
 import Foundation
+import Sequences
 import JobQueue
 import Postgres
 
@@ -28,7 +29,7 @@ public struct PlanHandler: JobHandler {
         let experiment = try ExperimentJob.experimentID(of: context.job)
         let stored = try context.withLeaseCheckedRead { db in try ResultsStore(db).spec(experiment: experiment) }
         // Loading the dataset may take minutes: no transaction and no row lock is held meanwhile.
-        let (spec, plan) = try context.withLeaseCheckedRead { db in
+        let (spec, plan, summary) = try context.withLeaseCheckedRead { db in
             try Self.checkedPlan(stored, experiment: experiment, loader: DatabaseDatasetSource(db), db: db)
         }
         context.reportProgress(0.5, "planning \(plan.jobs.count) jobs")
@@ -36,6 +37,7 @@ public struct PlanHandler: JobHandler {
         try context.withFencedTransaction { db in
             let store = ResultsStore(db)
             try store.setResolvedSpec(experiment: experiment, json: canonical)
+            try store.setDatasetSummary(experiment: experiment, summary: summary)
             for job in plan.jobs {
                 let payload = try job.payload.jsonb()
                 let row = try db.queryOne("""
@@ -55,7 +57,8 @@ public struct PlanHandler: JobHandler {
     /// Decodes the stored spec, checks the dataset's files and tasks, and plans it.
     /// - Throws: `PermanentJobFailure` with the field-naming message for any problem with the spec or dataset.
     static func checkedPlan(_ stored: (name: String, json: String), experiment: Int64,
-                            loader: any DatasetSourceLoader, db: PostgresConnection) throws -> (ExperimentSpec, ExperimentPlan) {
+                            loader: any DatasetSourceLoader, db: PostgresConnection)
+        throws -> (ExperimentSpec, ExperimentPlan, DatasetSummary) {
         do {
             let spec = try ExperimentSpec(json: stored.json)
             for (field, value) in [("path", spec.dataset.path), ("item_attributes", spec.dataset.itemAttributes)]
@@ -74,7 +77,7 @@ public struct PlanHandler: JobHandler {
                 }
             }
             let submission = try ExperimentSubmission(spec: spec, loader: loader)
-            return (spec, submission.plan)
+            return (spec, submission.plan, submission.datasetSummary)
         } catch let error as PostgresError {
             throw error
         } catch {
