@@ -197,11 +197,12 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
         case gains
     }
 
-    /// Builds both tables for the experiment of `spec`: series in plan order (methods, then sweep values) and the
-    /// spec's baseline (a swept baseline has no single series, so gains are then only against an unswept one).
-    public init(spec: ExperimentSpec, rows: [ResultRow], metric: ReportMetric = .primary) {
+    /// Builds both tables for the experiment of `spec`: series in plan order (methods, then sweep values) and
+    /// `baseline` (a series label; default the spec's baseline (a swept baseline has no single series, so gains are then only against an unswept one).
+    public init(spec: ExperimentSpec, rows: [ResultRow], metric: ReportMetric = .primary, baseline: String? = nil) {
         let order = (try? ExperimentPlan(spec: spec).summary.series.map(\.series)) ?? spec.methods.map(\.label)
-        self.init(experiment: spec.name, rows: rows, metric: metric, baseline: spec.baseline, methodOrder: order)
+        self.init(experiment: spec.name, rows: rows, metric: metric, baseline: baseline ?? spec.baseline,
+                  methodOrder: order)
     }
 
     /// Builds both tables from result rows.

@@ -129,6 +129,9 @@ struct ReportCommand: ParsableCommand {
                                valueName: "metric"))
     var metric = "primary"
 
+    @Option(help: "Measure gains against this series (a method label, or a swept series such as dual_encoder[batch_size=32]); default the spec's baseline.")
+    var baseline: String?
+
     func validate() throws {
         guard !(csv && json) else { throw ValidationError("give at most one of --csv and --json") }
         guard ReportMetric(rawValue: metric) != nil else {
@@ -144,9 +147,14 @@ struct ReportCommand: ParsableCommand {
         let rows = try store.resultRows(experiment: experiment)
         let chosen = ReportMetric(rawValue: metric) ?? .primary
         // A spec that no longer decodes (an older build's) still reports, by its name and the rows' own order.
+        if let baseline, !rows.contains(where: { $0.method == baseline }) {
+            let series = Array(Set(rows.map(\.method))).sorted()
+            throw ValidationError("--baseline \(baseline): no such series in experiment \(experiment); series: "
+                                  + (series.isEmpty ? "none yet" : series.joined(separator: ", ")))
+        }
         let report = (try? store.resolvedSpec(experiment: experiment)).map {
-            ExperimentReport(spec: $0, rows: rows, metric: chosen)
-        } ?? ExperimentReport(experiment: stored.name, rows: rows, metric: chosen)
+            ExperimentReport(spec: $0, rows: rows, metric: chosen, baseline: baseline)
+        } ?? ExperimentReport(experiment: stored.name, rows: rows, metric: chosen, baseline: baseline)
         if csv {
             print(report.labelEfficiencyCSV())
             if !report.gains.isEmpty { print(report.gainCSV()) }

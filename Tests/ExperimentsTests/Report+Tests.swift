@@ -219,3 +219,15 @@ struct ReportSVGTitleTests {
         #expect(ReportMetric.macroF1.title(forTasks: ["gender"]) == ReportMetric.macroF1.title)
     }
 }
+
+/// `report --baseline`: gains against any series.
+@Suite("Report baseline")
+struct ReportBaselineTests {
+    @Test func gainsAreMeasuredAgainstTheChosenSeries() throws {
+        let spec = try ExperimentSpec(json: #"{"name": "x", "dataset": {"kind": "synthetic"}, "methods": [{"name": "none", "label": "bt"}, {"name": "none", "label": "other"}]}"#)
+        let byDefault = ExperimentReport(spec: spec, rows: sampleRows())
+        #expect(byDefault.gains.isEmpty, "no dual_encoder, so no default baseline")
+        let chosen = ExperimentReport(spec: spec, rows: sampleRows(), baseline: "de, \"v2\"")
+        #expect(!chosen.gains.isEmpty && chosen.gains.allSatisfy { $0.method == "bt" && $0.baseline == "de, \"v2\"" })
+    }
+}
