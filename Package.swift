@@ -100,17 +100,39 @@ let package = Package(
         ),
 
         // Benchmarks: separate executables that print figures.
-        .executableTarget(name: "bench-queue", dependencies: ["JobQueue", "Postgres"], swiftSettings: swiftSettings),
-        .executableTarget(name: "bench-train", dependencies: ["NeuralNet", "Tensors"], swiftSettings: hotSettings),
-        .executableTarget(name: "bench-pretrain", dependencies: ["Learning", "Sequences", "Tensors"], swiftSettings: hotSettings),
-        .executableTarget(name: "bench-data", dependencies: ["Sequences"], swiftSettings: hotSettings),
+        .executableTarget(
+            name: "bench-queue",
+            dependencies: ["JobQueue", "Postgres", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench-train",
+            dependencies: ["NeuralNet", "Tensors", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: hotSettings
+        ),
+        .executableTarget(
+            name: "bench-pretrain",
+            dependencies: ["Learning", "Sequences", "Tensors",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: hotSettings
+        ),
+        .executableTarget(
+            name: "bench-data",
+            dependencies: ["Sequences", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: hotSettings
+        ),
         .executableTarget(
             name: "bench-datasets",
             dependencies: ["DatasetStore", "Postgres", "Sequences",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "bench-probe", dependencies: ["Experiments", "Learning", "Sequences", "Tensors"], swiftSettings: hotSettings),
+        .executableTarget(
+            name: "bench-probe",
+            dependencies: ["Experiments", "Learning", "Sequences", "Tensors",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: hotSettings
+        ),
 
         // Test support: the throwaway Postgres fixture shared by every database test suite.
         .target(name: "SeqTwinsTestSupport", dependencies: ["Postgres"], swiftSettings: swiftSettings),

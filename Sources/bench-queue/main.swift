@@ -8,37 +8,25 @@
 //   swift build -c release --product bench-queue
 //   DATABASE_URL="$(scripts/pg.sh start)" .build/release/bench-queue \
 //       [--jobs 20000] [--batch 1,10,100] [--workers 1,2,4]
+import ArgumentParser
 import Foundation
 import JobQueue
 import Postgres
 
-/// Command-line options.
-struct BenchOptions {
-    var jobs = 20_000
-    var batches = [1, 10, 100]
-    var workers = [1, 2, 4]
+/// A comma-separated list of positive integers, e.g. `1,2,4`.
+struct PositiveIntegers: ExpressibleByArgument {
+    var values: [Int]
 
-    init(arguments: [String]) throws {
-        var rest = arguments.dropFirst()
-        func list(_ text: String?, _ name: String) throws -> [Int] {
-            let values = (text ?? "").split(separator: ",").compactMap { Int($0) }
-            guard !values.isEmpty, values.allSatisfy({ $0 > 0 }) else {
-                throw JobQueueError.invalidOption(name: name, value: text ?? "",
-                                                  expected: "positive integers, e.g. 1,2,4")
-            }
-            return values
-        }
-        while let argument = rest.popFirst() {
-            switch argument {
-            case "--jobs": jobs = try list(rest.popFirst(), "--jobs")[0]
-            case "--batch": batches = try list(rest.popFirst(), "--batch")
-            case "--workers": workers = try list(rest.popFirst(), "--workers")
-            default:
-                throw JobQueueError.invalidOption(name: "argument", value: argument,
-                                                  expected: "--jobs N, --batch K[,K...], --workers W[,W...]")
-            }
-        }
+    init(_ values: [Int]) { self.values = values }
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
+        let values = parts.compactMap { Int($0) }
+        guard !values.isEmpty, values.count == parts.count, values.allSatisfy({ $0 > 0 }) else { return nil }
+        self.values = values
     }
+
+    var defaultValueDescription: String { values.map(String.init).joined(separator: ",") }
 }
 
 /// Drains the queue with `workers` threads claiming `batch` jobs per round trip; returns seconds and jobs done.
@@ -71,41 +59,68 @@ func drain(url: String, workers: Int, batch: Int) -> (seconds: Double, done: Int
     return (Date().timeIntervalSince(start), counts.reduce(0, +))
 }
 
-func main() throws {
-    let options = try BenchOptions(arguments: CommandLine.arguments)
-    let server = ProcessInfo.processInfo.environment["DATABASE_URL"]
-    let admin = try PostgresConnection(url: server)
-    let name = "seqtwins_bench_\(getpid())"
-    try admin.executeTrustedScript("CREATE DATABASE \(admin.quoteIdentifier(name))")
-    defer { _ = try? admin.executeTrustedScript("DROP DATABASE IF EXISTS \(admin.quoteIdentifier(name)) WITH (FORCE)") }
-    let url = replacingDatabase(in: server ?? "", with: name)
-    let db = try PostgresConnection(url: url)
-    try Migrator(directory: try Migrator.locateDirectory()).migrate(db)
-    let queue = JobQueue(db)
-    let cores = ProcessInfo.processInfo.activeProcessorCount
-    print("bench-queue: \(options.jobs) no-op jobs per run, \(cores) cores, "
-          + "server \(try db.queryOne("SHOW server_version")!.decode(0, as: String.self))")
-    print("workers  batch  enqueue jobs/s  claim+complete jobs/s")
-    for batch in options.batches {
-        // Single-job round trips are slow; keep their runs short.
-        let count = batch == 1 ? min(options.jobs, 5000) : options.jobs
-        for workers in options.workers {
-            try db.execute("TRUNCATE seqtwins.jobs CASCADE")
-            let enqueueStart = Date()
-            var remaining = count
-            while remaining > 0 {
-                let chunk = min(remaining, 5000)
-                try queue.enqueueMany(kind: "noop", payloads: Array(repeating: "{}", count: chunk))
-                remaining -= chunk
+/// `bench-queue`: enqueue and drain no-op jobs at each batch size and worker count, and print the rates.
+@main
+struct BenchQueue: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-queue",
+        abstract: "Time enqueueing and draining no-op jobs through the PostgreSQL job queue.",
+        discussion: """
+            Creates a throwaway database on the server named by DATABASE_URL (or libpq's PG* variables), migrates \
+            it, and for each batch size and worker count enqueues the jobs and drains them with worker threads, \
+            each on its own connection, one round trip completing a batch and claiming the next. Prints the server \
+            version, then one row per run: workers, batch, enqueue jobs/s and claim+complete jobs/s. Runs with \
+            batch 1 are capped at 5,000 jobs. The database is dropped at the end.
+            """)
+
+    @Option(help: "No-op jobs per run.")
+    var jobs = 20_000
+    @Option(help: "Jobs claimed per round trip, comma-separated.")
+    var batch = PositiveIntegers([1, 10, 100])
+    @Option(help: "Worker threads, comma-separated.")
+    var workers = PositiveIntegers([1, 2, 4])
+
+    func validate() throws {
+        guard jobs > 0 else { throw ValidationError("--jobs must be a positive integer") }
+    }
+
+    func run() throws {
+        let server = ProcessInfo.processInfo.environment["DATABASE_URL"]
+        let admin = try PostgresConnection(url: server)
+        let name = "seqtwins_bench_\(getpid())"
+        try admin.executeTrustedScript("CREATE DATABASE \(admin.quoteIdentifier(name))")
+        defer {
+            _ = try? admin.executeTrustedScript("DROP DATABASE IF EXISTS \(admin.quoteIdentifier(name)) WITH (FORCE)")
+        }
+        let url = replacingDatabase(in: server ?? "", with: name)
+        let db = try PostgresConnection(url: url)
+        try Migrator(directory: try Migrator.locateDirectory()).migrate(db)
+        let queue = JobQueue(db)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        print("bench-queue: \(jobs) no-op jobs per run, \(cores) cores, "
+              + "server \(try db.queryOne("SHOW server_version")!.decode(0, as: String.self))")
+        print("workers  batch  enqueue jobs/s  claim+complete jobs/s")
+        for batch in batch.values {
+            // Single-job round trips are slow; keep their runs short.
+            let count = batch == 1 ? min(jobs, 5000) : jobs
+            for workers in workers.values {
+                try db.execute("TRUNCATE seqtwins.jobs CASCADE")
+                let enqueueStart = Date()
+                var remaining = count
+                while remaining > 0 {
+                    let chunk = min(remaining, 5000)
+                    try queue.enqueueMany(kind: "noop", payloads: Array(repeating: "{}", count: chunk))
+                    remaining -= chunk
+                }
+                let enqueueRate = Double(count) / Date().timeIntervalSince(enqueueStart)
+                try db.execute("VACUUM ANALYZE seqtwins.jobs")
+                let (seconds, done) = drain(url: url, workers: workers, batch: batch)
+                let succeeded = try db.queryOne("SELECT count(*) AS n FROM seqtwins.jobs WHERE state = 'succeeded'")
+                guard done == count, try succeeded?.decode("n", as: Int.self) == count else {
+                    throw JobQueueError.internalInconsistency("drained \(done) of \(count) jobs")
+                }
+                print(String(format: "%7d  %5d  %14.0f  %21.0f", workers, batch, enqueueRate, Double(done) / seconds))
             }
-            let enqueueRate = Double(count) / Date().timeIntervalSince(enqueueStart)
-            try db.execute("VACUUM ANALYZE seqtwins.jobs")
-            let (seconds, done) = drain(url: url, workers: workers, batch: batch)
-            let succeeded = try db.queryOne("SELECT count(*) AS n FROM seqtwins.jobs WHERE state = 'succeeded'")
-            guard done == count, try succeeded?.decode("n", as: Int.self) == count else {
-                throw JobQueueError.internalInconsistency("drained \(done) of \(count) jobs")
-            }
-            print(String(format: "%7d  %5d  %14.0f  %21.0f", workers, batch, enqueueRate, Double(done) / seconds))
         }
     }
 }
@@ -123,9 +138,3 @@ func replacingDatabase(in url: String, with database: String) -> String {
     return String(url[..<schemeEnd.upperBound]) + authority + "/" + database + rest[queryStart...]
 }
 
-do {
-    try main()
-} catch {
-    FileHandle.standardError.write(Data("bench-queue: \(error)\n".utf8))
-    exit(1)
-}
