@@ -8,6 +8,7 @@
 //   swift build -c release --product bench-queue
 //   DATABASE_URL="$(scripts/pg.sh start)" .build/release/bench-queue \
 //       [--jobs 20000] [--batch 1,10,100] [--workers 1,2,4]
+//   .build/release/bench-queue simulate [--jobs 1000000] [--claimers 64] ...   (Simulate.swift: many worker hosts)
 import Foundation
 import JobQueue
 import Postgres
@@ -72,6 +73,9 @@ func drain(url: String, workers: Int, batch: Int) -> (seconds: Double, done: Int
 }
 
 func main() throws {
+    if CommandLine.arguments.dropFirst().first == "simulate" {
+        return try simulate(arguments: CommandLine.arguments.dropFirst(2))
+    }
     let options = try BenchOptions(arguments: CommandLine.arguments)
     let server = ProcessInfo.processInfo.environment["DATABASE_URL"]
     let admin = try PostgresConnection(url: server)
