@@ -8,6 +8,7 @@
 //   swift build -c release --product bench-queue
 //   DATABASE_URL="$(scripts/pg.sh start)" .build/release/bench-queue \
 //       [--jobs 20000] [--batch 1,10,100] [--workers 1,2,4]
+//   .build/release/bench-queue simulate [--jobs 1000000] [--claimers 64] ...   (Simulate.swift: many worker hosts)
 import ArgumentParser
 import Foundation
 import JobQueue
@@ -59,11 +60,31 @@ func drain(url: String, workers: Int, batch: Int) -> (seconds: Double, done: Int
     return (Date().timeIntervalSince(start), counts.reduce(0, +))
 }
 
-/// `bench-queue`: enqueue and drain no-op jobs at each batch size and worker count, and print the rates.
+/// `bench-queue`: throughput (the default) or the many-hosts simulation.
 @main
 struct BenchQueue: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-queue",
+        abstract: "Benchmarks of the PostgreSQL job queue.",
+        subcommands: [Throughput.self, Simulate.self], defaultSubcommand: Throughput.self)
+}
+
+/// `bench-queue simulate`: C claimers (worker hosts) drain N jobs; see Simulate.swift for the options.
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Drain N no-op jobs with C claimers as C worker hosts would; print rates, latencies, sizes and a hosts estimate.",
+        discussion: "Options: --jobs N (1000000) --claimers C (64) --buckets B (10) --combined --heartbeat-seconds S (10) --explain --keep")
+
+    @Argument(parsing: .allUnrecognized, help: "The simulation's options.")
+    var options: [String] = []
+
+    func run() throws { try simulate(arguments: options[...]) }
+}
+
+/// `bench-queue throughput`: enqueue and drain no-op jobs at each batch size and worker count, and print the rates.
+struct Throughput: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "throughput",
         abstract: "Time enqueueing and draining no-op jobs through the PostgreSQL job queue.",
         discussion: """
             Creates a throwaway database on the server named by DATABASE_URL (or libpq's PG* variables), migrates \
