@@ -92,7 +92,8 @@ public final class DatasetCache: @unchecked Sendable {
     public func prepared(
         _ request: DatasetRequest, from loader: any DatasetSourceLoader = LocalDatasetSource()
     ) throws -> PreparedDataset {
-        try value(request.key, level: \.seeded, count: \.reseeds) {
+        let request = try loader.identified(request)
+        return try value(request.key, level: \.seeded, count: \.reseeds) {
             let base = try self.value(request.preparationKey, level: \.preparations, count: \.preparations) {
                 let source = try self.value(request.sourceKey, level: \.sources, count: \.sourceLoads) {
                     try loader.loadSource(request)
@@ -108,7 +109,8 @@ public final class DatasetCache: @unchecked Sendable {
     public func source(
         _ request: DatasetRequest, from loader: any DatasetSourceLoader = LocalDatasetSource()
     ) throws -> InteractionDataset {
-        try value(request.sourceKey, level: \.sources, count: \.sourceLoads) { try loader.loadSource(request) }
+        let request = try loader.identified(request)
+        return try value(request.sourceKey, level: \.sources, count: \.sourceLoads) { try loader.loadSource(request) }
     }
 
     /// The labels of `task` on the prepared dataset of `request`, computed at most once per key and task.

@@ -25,8 +25,8 @@ public struct DatasetRequest: Sendable, Hashable {
         case files(Sequences.DatasetSpec)
         /// The synthetic generator, in memory.
         case synthetic(SyntheticConfig)
-        /// A dataset imported into the database under `name`; `contentSHA256` is filled by
-        /// ``resolved(with:)`` so that cache keys change when a name is given new content.
+        /// A dataset imported into the database under `name`; `contentSHA256` is filled by the loader
+        /// (``DatasetSourceLoader/identified(_:)``) so that cache keys change when a name is given new content.
         case stored(name: String, contentSHA256: String?)
     }
 

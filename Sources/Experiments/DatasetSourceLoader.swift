@@ -9,6 +9,16 @@ public protocol DatasetSourceLoader {
     /// The interactions of `request`'s source.
     /// - Throws: `DatasetError`, `DatasetRequestError` or ``DatasetImportError`` naming what is wrong.
     func loadSource(_ request: DatasetRequest) throws -> InteractionDataset
+
+    /// `request` with what identifies its content filled in (a stored dataset's content hash), so that
+    /// ``DatasetCache`` keys name the content; ``DatasetCache`` calls it before every lookup.
+    /// - Throws: ``DatasetImportError`` when a stored dataset does not exist.
+    func identified(_ request: DatasetRequest) throws -> DatasetRequest
+}
+
+extension DatasetSourceLoader {
+    /// Files and synthetic data are identified by their request already.
+    public func identified(_ request: DatasetRequest) throws -> DatasetRequest { request }
 }
 
 /// Reads files and generates synthetic data on this machine; refuses stored datasets (they need a database).
@@ -34,6 +44,14 @@ public struct DatabaseDatasetSource: DatasetSourceLoader {
 
     /// A loader reading through `db`.
     public init(_ db: PostgresConnection) { self.db = db }
+
+    /// `request` with a stored dataset's content hash read from the database.
+    public func identified(_ request: DatasetRequest) throws -> DatasetRequest {
+        guard case .stored(let name, _) = request.source else { return request }
+        var copy = request
+        copy.source = .stored(name: name, contentSHA256: try DatasetCatalog(db).require(name).contentSHA256)
+        return copy
+    }
 
     /// Loads or generates `request`'s interactions.
     /// - Throws: ``DatasetImportError`` for a missing dataset or for files.
@@ -72,16 +90,10 @@ public struct InMemoryDatasetSource: DatasetSourceLoader {
         }
         return try fallback.loadSource(request)
     }
-}
 
-extension DatasetRequest {
-    /// The request with a stored dataset's content hash filled in from the database (other sources unchanged), so
-    /// that its cache key names the content, not only the name.
-    /// - Throws: ``DatasetImportError`` when no dataset has the name.
-    public func resolved(with db: PostgresConnection) throws -> DatasetRequest {
-        guard case .stored(let name, _) = source else { return self }
-        var copy = self
-        copy.source = .stored(name: name, contentSHA256: try DatasetCatalog(db).require(name).contentSHA256)
-        return copy
+    /// The fallback's identification for any other request (this one's dataset is not stored yet).
+    public func identified(_ request: DatasetRequest) throws -> DatasetRequest {
+        if case .stored(let requested, _) = request.source, requested == name { return request }
+        return try fallback.identified(request)
     }
 }

@@ -228,26 +228,32 @@ enum DatasetImport {
     /// Imports `sources` under `name` unless the name already holds that content; reads the files only when needed.
     /// Returns the outcome and, when the files were read, the dataset.
     static func run(sources: DatasetSourceFiles, name: String, description: String = "", replace: Bool = false,
-                    db: PostgresConnection) throws -> (outcome: DatasetImporter.Outcome, data: InteractionDataset?) {
-        let importer = DatasetImporter(db)
-        if let found = try importer.existing(name: name, sources: sources, replace: replace) {
-            return (.existing(found), nil)
+                    db: PostgresConnection) throws -> DatasetImporter.Outcome {
+        if let found = try DatasetImporter(db).existing(name: name, sources: sources, replace: replace) {
+            return .existing(found)
         }
+        ProgressBar(label: "importing \(name)").message(
+            "reading \(sources.files.count) file(s), "
+                + ByteCountFormatter.string(fromByteCount: sources.totalSize, countStyle: .file))
+        return try write(try sources.read(name: name), name: name, description: description, sources: sources,
+                         replace: replace, db: db)
+    }
+
+    /// Writes a dataset already read, with a progress bar on a terminal.
+    static func write(_ data: InteractionDataset, name: String, description: String, sources: DatasetSourceFiles,
+                      replace: Bool = false, db: PostgresConnection) throws -> DatasetImporter.Outcome {
         let bar = ProgressBar(label: "importing \(name)")
-        bar.message("reading \(sources.files.count) file(s), \(ByteCountFormatter.string(fromByteCount: sources.totalSize, countStyle: .file))")
-        let data = try sources.read(name: name)
-        let outcome = try importer.importDataset(data, name: name, description: description, sources: sources,
-                                                 replace: replace) { done, total in bar.update(done, of: total) }
-        bar.finish()
-        return (outcome, data)
+        defer { bar.finish() }
+        return try DatasetImporter(db).importDataset(data, name: name, description: description, sources: sources,
+                                                     replace: replace) { done, total in bar.update(done, of: total) }
     }
 
     /// Prints what an import did, with the counts.
-    static func printOutcome(_ result: (outcome: DatasetImporter.Outcome, data: InteractionDataset?)) {
-        let dataset = result.outcome.dataset
+    static func printOutcome(_ outcome: DatasetImporter.Outcome) {
+        let dataset = outcome.dataset
         let counts = "\(dataset.userCount) users, \(dataset.itemCount) items, \(dataset.interactionCount) interactions, "
             + "\(dataset.categoryCount) categories"
-        switch result.outcome {
+        switch outcome {
         case .imported: print("imported dataset \(dataset.name): \(counts)")
         case .existing:
             print("dataset \(dataset.name) already holds this content (imported \(DatasetCommand.List.format(dataset.importedAt))); nothing to do: \(counts)")

@@ -33,6 +33,7 @@ enum ExitStatus {
         case let error as JobQueueError:
             if case .internalInconsistency = error { return otherError }
             return usage
+        case let error as CommandFailure: return error.status
         default: return otherError
         }
     }

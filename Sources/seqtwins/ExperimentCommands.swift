@@ -93,12 +93,9 @@ struct EnqueueExperimentCommand: ParsableCommand {
         if dryRun { return }
         let database = try db ?? PostgresConnection(url: connection.resolvedURL)
         if let pendingImport {
-            let bar = ProgressBar(label: "importing \(pendingImport.name)")
-            let outcome = try DatasetImporter(database).importDataset(
+            DatasetImport.printOutcome(try DatasetImport.write(
                 pendingImport.data, name: pendingImport.name, description: "imported by seqtwins enqueue",
-                sources: pendingImport.sources) { done, total in bar.update(done, of: total) }
-            bar.finish()
-            DatasetImport.printOutcome((outcome, pendingImport.data))
+                sources: pendingImport.sources, db: database))
         }
         print("experiment \(try submission.enqueue(database, priority: priority))")
     }

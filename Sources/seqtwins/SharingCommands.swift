@@ -30,7 +30,7 @@ struct PriorityCommand: ParsableCommand {
         let found: Bool = try db.queryOne("""
             SELECT seqtwins.set_experiment_priority(\(experiment), \(Int32(priority))) AS found
             """)!.decode("found")
-        guard found else { throw CommandFailure(description: "no experiment \(experiment)") }
+        guard found else { throw CommandFailure(description: "no experiment \(experiment)", status: ExitStatus.usage) }
         print("experiment \(experiment): priority \(priority)")
     }
 }
@@ -60,13 +60,16 @@ struct KindLimitCommand: ParsableCommand {
         let db = try PostgresConnection(url: connection.resolvedURL)
         let cap = Int(limit).map(Int32.init)
         let found: Bool = try db.queryOne("SELECT seqtwins.set_kind_limit(\(kind), \(cap)) AS found")!.decode("found")
-        guard found else { throw CommandFailure(description: "no job kind \(kind)") }
+        guard found else { throw CommandFailure(description: "no job kind \(kind)", status: ExitStatus.usage) }
         print(cap.map { "\(kind): at most \($0) running at once" } ?? "\(kind): no cap")
     }
 }
 
-/// A command that ran but could not do what was asked (no such experiment or kind): printed without a usage block.
+/// A command that ran but could not do what was asked: printed without a usage block, exiting with `status`
+/// (``ExitStatus/usage`` for something that does not exist, else ``ExitStatus/otherError``).
 struct CommandFailure: Error, CustomStringConvertible {
     /// What went wrong.
     var description: String
+    /// The exit status.
+    var status: Int32 = ExitStatus.otherError
 }

@@ -32,7 +32,7 @@ public struct EmbedHandler: JobHandler {
                 : try ExperimentJob.finalCheckpoint(store, run: run, series: payload.series, seed: payload.seed)
             return (spec, run, checkpoint)
         }
-        let data = try ExperimentJob.prepared(try DatasetRequest(spec: spec, seed: payload.seed), context: context).data
+        let data = try ExperimentJob.prepared(try DatasetRequest(spec: spec, seed: payload.seed), context: context)
         let users = (0..<data.userCount).map { Int32($0) }
         context.reportProgress(0.1, "embedding \(users.count) users")
         let vectors = try Self.embeddings(payload: payload, spec: spec, data: data, users: users,

@@ -36,8 +36,8 @@ public struct EvaluateHandler: JobHandler {
                     linear ? nil : try ExperimentJob.finalCheckpoint(store, run: run, series: payload.series,
                                                                      seed: payload.seed))
         }
-        let (request, data) = try ExperimentJob.prepared(try DatasetRequest(spec: spec, seed: payload.seed),
-                                                         context: context)
+        let request = try DatasetRequest(spec: spec, seed: payload.seed)
+        let data = try ExperimentJob.prepared(request, context: context)
         let evaluation = try context.withLeaseCheckedRead { db in
             try EvaluationData(payload: payload, request: request, loader: DatabaseDatasetSource(db))
         }

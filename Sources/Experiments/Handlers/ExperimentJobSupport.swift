@@ -85,14 +85,11 @@ enum ExperimentJob {
     }
 
     /// The prepared dataset of `request`, read from the database through the job's connection (after a lease
-    /// check) and kept in `cache`; returns the request with its stored dataset resolved (for later cache calls).
+    /// check) and kept in `cache`.
     static func prepared(
         _ request: DatasetRequest, context: JobContext, cache: DatasetCache = .shared
-    ) throws -> (request: DatasetRequest, data: PreparedDataset) {
-        try context.withLeaseCheckedRead { db in
-            let resolved = try request.resolved(with: db)
-            return (resolved, try cache.prepared(resolved, from: DatabaseDatasetSource(db)))
-        }
+    ) throws -> PreparedDataset {
+        try context.withLeaseCheckedRead { db in try cache.prepared(request, from: DatabaseDatasetSource(db)) }
     }
 
     /// The spec entry of the method that produced `series` (its label, or the label plus a `[sweep]` suffix).

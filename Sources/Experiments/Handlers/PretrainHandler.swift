@@ -43,7 +43,7 @@ public struct PretrainHandler: JobHandler {
             context.reportProgress(1, "nothing to train")
             return
         }
-        let data = try ExperimentJob.prepared(try DatasetRequest(payload: payload), context: context).data
+        let data = try ExperimentJob.prepared(try DatasetRequest(payload: payload), context: context)
         // Checked again here, with this worker's limit, before the model is allocated.
         let estimate = ResourceEstimate(method: payload.method, encoder: payload.encoder,
                                         maxLength: payload.preprocessing.maxLength, itemCount: data.itemCount,
