@@ -91,7 +91,10 @@ struct SpecReader {
     /// Wraps `value`, which must be an object. Throws: ``ExperimentSpecError`` naming `path` otherwise.
     init(_ value: SpecJSON, path: String) throws {
         guard case .object(let fields) = value else {
-            throw ExperimentSpecError(path: path, message: "expected an object, found \(value.found)")
+            let message = path.isEmpty
+                ? "the spec as a whole: expected an object of fields at the top level, found \(value.found)"
+                : "expected an object, found \(value.found)"
+            throw ExperimentSpecError(path: path, message: message)
         }
         self.path = path
         self.fields = fields
@@ -103,7 +106,8 @@ struct SpecReader {
             var message = "unknown field\(context)"
             if let suggestion = closestMatch(to: key, in: known) { message += "; did you mean \"\(suggestion)\"?" }
             message += "; allowed: \(known.joined(separator: ", "))"
-            throw ExperimentSpecError(path: specPath(path, SpecJSONParser.quoted(key)), message: message)
+            let name = key.isEmpty ? "\"\" (an empty name)" : SpecJSONParser.quoted(key)
+            throw ExperimentSpecError(path: specPath(path, name), message: message)
         }
     }
 

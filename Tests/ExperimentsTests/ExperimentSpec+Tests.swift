@@ -221,7 +221,9 @@ struct ExperimentSpecTests {
             #"{"name": "bad name!", "dataset": {"kind": "synthetic"}}"#,
             #"name: "bad name!" is not a valid name; expected 1 to 100 characters from A-Z a-z 0-9 _ - ."#
         ),
-        (#"[1, 2]"#, "expected an object, found an array"),
+        (#"[1, 2]"#, "the spec as a whole: expected an object of fields at the top level, found an array"),
+        (#"{"": 1}"#, #""" (an empty name): unknown field; allowed: name, description, dataset, preprocessing, encoder, methods, tasks, protocols, label_fractions, seeds, baseline, sweep, fine_tune, linear_probe"#),
+        (#""barlow_twins""#, #"the spec as a whole: expected an object of fields at the top level, found string "barlow_twins""#),
     ]
 
     @Test(arguments: badSpecs)
