@@ -45,7 +45,7 @@ public struct PlanSummary: Sendable, Equatable, Codable, CustomStringConvertible
                 order.append(name)
                 counts[name] = Series(series: name, pretrain: 0, embed: 0, evaluate: 0)
             }
-            switch job.kind {
+            switch job.payload {
             case .pretrain: counts[name]!.pretrain += 1
             case .embed: counts[name]!.embed += 1
             case .evaluate: counts[name]!.evaluate += 1

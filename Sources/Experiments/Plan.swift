@@ -1,5 +1,9 @@
-/// The kinds of job an experiment's plan creates (the `plan` job itself is created by `enqueue`).
+/// The kinds of job an experiment runs: the `plan` job that `enqueue` creates, and the kinds its plan expands into.
+/// Each case is the `kind` of one handler in ``ExperimentHandlers``; workers register them, with their handlers'
+/// summaries, in `seqtwins.job_kinds` when they start.
 public enum JobKind: String, Sendable, Codable, CaseIterable, Comparable {
+    /// Validates an experiment's spec and expands it into the jobs below.
+    case plan
     /// Trains (or, for `none` and `bag_of_items`, trivially creates) one method's encoder for one seed.
     case pretrain
     /// Writes every user's embedding with a pretrained encoder.
@@ -7,7 +11,7 @@ public enum JobKind: String, Sendable, Codable, CaseIterable, Comparable {
     /// Scores one task, protocol and label fraction on a pretrained encoder.
     case evaluate
 
-    /// Orders kinds as they run: pretrain, embed, evaluate.
+    /// Orders kinds as they run: plan, pretrain, embed, evaluate.
     public static func < (lhs: JobKind, rhs: JobKind) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
@@ -175,6 +179,9 @@ public struct PlannedJob: Sendable, Equatable, Codable {
         key = try container.decode(String.self, forKey: .key)
         dependencies = try container.decode([String].self, forKey: .dependencies)
         switch try container.decode(JobKind.self, forKey: .kind) {
+        case .plan:
+            throw DecodingError.dataCorruptedError(
+                forKey: .kind, in: container, debugDescription: "a plan does not contain plan jobs")
         case .pretrain: payload = .pretrain(try container.decode(PretrainPayload.self, forKey: .payload))
         case .embed: payload = .embed(try container.decode(EmbedPayload.self, forKey: .payload))
         case .evaluate: payload = .evaluate(try container.decode(EvaluatePayload.self, forKey: .payload))

@@ -64,7 +64,9 @@ public struct JobQueue {
         return try rows.map { try $0.decode("id") }.sorted()
     }
 
-    /// Adds kinds to `seqtwins.job_kinds` (a worker declares the kinds it runs); existing ones are kept.
+    /// Declares kinds in `seqtwins.job_kinds` (a worker declares the kinds it runs, with its handlers' summaries):
+    /// new kinds are added, and a known kind's description is replaced when the handler's summary differs, so the
+    /// table always says what the running code does. `max_running` caps are left alone.
     public func registerKinds(_ kinds: [String: String]) throws {
         guard !kinds.isEmpty else { return }
         let names = kinds.keys.sorted()
@@ -72,7 +74,8 @@ public struct JobQueue {
         try db.execute("""
             INSERT INTO seqtwins.job_kinds (name, description)
             SELECT * FROM unnest(\(Self.arrayLiteral(names))::text[], \(Self.arrayLiteral(descriptions))::text[])
-            ON CONFLICT (name) DO NOTHING
+            ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description
+            WHERE job_kinds.description IS DISTINCT FROM EXCLUDED.description
             """)
     }
 

@@ -13,7 +13,7 @@ public struct EmbedHandler: JobHandler {
     public init() {}
 
     /// The kind this handler runs.
-    public var kind: String { "embed" }
+    public var kind: String { JobKind.embed.rawValue }
     /// One line for `seqtwins.job_kinds`.
     public var summary: String { "Writes every user's embedding with a pretrained encoder." }
 

@@ -16,7 +16,7 @@ public struct EvaluateHandler: JobHandler {
     public init() {}
 
     /// The kind this handler runs.
-    public var kind: String { "evaluate" }
+    public var kind: String { JobKind.evaluate.rawValue }
     /// One line for `seqtwins.job_kinds`.
     public var summary: String { "Scores one task, protocol and label fraction on a pretrained encoder." }
 

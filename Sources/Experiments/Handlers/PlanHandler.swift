@@ -14,7 +14,7 @@ public struct PlanHandler: JobHandler {
     public init() {}
 
     /// The kind this handler runs.
-    public var kind: String { "plan" }
+    public var kind: String { JobKind.plan.rawValue }
     /// One line for `seqtwins.job_kinds`.
     public var summary: String { "Validates an experiment spec and expands it into pretrain, embed and evaluate jobs." }
 

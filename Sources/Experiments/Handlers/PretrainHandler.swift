@@ -17,7 +17,7 @@ public struct PretrainHandler: JobHandler {
     public init() {}
 
     /// The kind this handler runs.
-    public var kind: String { "pretrain" }
+    public var kind: String { JobKind.pretrain.rawValue }
     /// One line for `seqtwins.job_kinds`.
     public var summary: String { "Trains one method's encoder for one seed; writes metrics and checkpoints." }
 
