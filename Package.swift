@@ -34,13 +34,19 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // Pure logic: no database, no file-system side effects.
+        // Randomness is at the bottom: every seeded stream (training, data preparation, job seeds, retry jitter).
+        .target(
+            name: "Randomness",
+            dependencies: [.product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: hotSettings
+        ),
         .target(
             name: "Tensors",
-            dependencies: ["COpenBLAS", .product(name: "Numerics", package: "swift-numerics")],
+            dependencies: ["COpenBLAS", "Randomness", .product(name: "Numerics", package: "swift-numerics")],
             swiftSettings: hotSettings
         ),
         .target(name: "NeuralNet", dependencies: ["Tensors"], swiftSettings: hotSettings),
-        .target(name: "Sequences", swiftSettings: hotSettings),
+        .target(name: "Sequences", dependencies: ["Randomness"], swiftSettings: hotSettings),
         .target(name: "Learning", dependencies: ["NeuralNet", "Sequences"], swiftSettings: hotSettings),
 
         // Database.
@@ -51,7 +57,7 @@ let package = Package(
         ),
         .target(
             name: "JobQueue",
-            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["Postgres", "Randomness", .product(name: "Logging", package: "swift-log"),
                            .product(name: "CoreMetrics", package: "swift-metrics")],
             swiftSettings: swiftSettings
         ),
@@ -138,7 +144,8 @@ let package = Package(
         .target(name: "SeqTwinsTestSupport", dependencies: ["Postgres"], swiftSettings: swiftSettings),
 
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "Randomness", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RandomnessTests", dependencies: ["Randomness"], swiftSettings: swiftSettings),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: swiftSettings),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Tensors"], swiftSettings: swiftSettings),
         .testTarget(name: "SequencesTests", dependencies: ["Sequences", "SeqTwinsTestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),

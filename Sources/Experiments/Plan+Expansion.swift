@@ -1,3 +1,5 @@
+import Randomness
+
 /// The DAG an experiment spec expands to (pure; the `plan` job stores it in one transaction).
 ///
 /// Per method (and sweep value, for the swept methods) and seed: one `pretrain` job (trivial for `none` and
@@ -87,18 +89,10 @@ public struct ExperimentPlan: Sendable, Equatable {
         return "\(value)"
     }
 
-    /// A job's own seed: `splitmix64(fnv1a64(key) ⊕ seed)` kept to 53 bits, so it survives any JSON reader.
+    /// A job's own seed: the named stream `key` of experiment seed `seed` (``StreamHash/streamSeed(purpose:seed:)``,
+    /// `splitmix64(fnv1a64(key) ⊕ seed)` kept to 53 bits, so it survives any JSON reader).
     public static func derivedSeed(key: String, seed: Int) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        var z = (hash ^ UInt64(truncatingIfNeeded: seed)) &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return z & ((1 << 53) - 1)
+        StreamHash.streamSeed(purpose: key, seed: seed)
     }
 
     /// The job with `key`, if any.

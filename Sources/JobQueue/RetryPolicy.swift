@@ -1,3 +1,5 @@
+import Randomness
+
 /// Exponential backoff with jitter for failed attempts.
 ///
 /// After attempt `n` (from 1) fails, the job waits
@@ -59,27 +61,5 @@ public struct RetryPolicy: Sendable, Equatable {
             remaining -= 1
         }
         return result
-    }
-}
-
-/// SplitMix64: a small seeded generator (Steele, Lea and Flood 2014) for retry jitter and tests.
-///
-/// `state += 0x9E3779B97F4A7C15; z = state; z = (z ^ (z >> 30)) · 0xBF58476D1CE4E5B9;`
-/// `z = (z ^ (z >> 27)) · 0x94D049BB133111EB; return z ^ (z >> 31)`.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    /// Seeds the generator; equal seeds give equal sequences.
-    public init(seed: UInt64) {
-        state = seed
-    }
-
-    /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Postgres
+import Randomness
 
 /// How a worker claims and runs jobs.
 public struct WorkerOptions: Sendable {

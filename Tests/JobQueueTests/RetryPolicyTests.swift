@@ -1,6 +1,7 @@
 import Foundation
 import JobQueue
 import Postgres
+import Randomness
 import Testing
 
 @Suite("Retry policy and pure helpers")
