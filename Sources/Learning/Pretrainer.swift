@@ -11,7 +11,7 @@ import Tensors
 /// examples. AdamW, linear warm-up then cosine decay to 0 over all steps, global gradient-norm clipping.
 ///
 /// Determinism: parameters start from `(seed, "encoder-init")` and `(seed, "head-init")`; epoch `e` draws its
-/// batches and augmentations from `Sequences.SeededGenerator(seed:stream: "pretrain-data").child(e)` and its
+/// batches (the objective shuffles them) and augmentations from `SplitMix64(seed:stream: "pretrain-data").child(e)` and its
 /// dropout from `(seed, "pretrain-dropout").derived(e)`. Results are bit-identical for a fixed seed, build and
 /// `Parallel.workerCount`, and a run resumed from the state after epoch `k` ends with the same parameters.
 public enum Pretrainer {
@@ -50,24 +50,9 @@ public enum Pretrainer {
                                   metrics: [:], history: [], steps: 0, stepsPerEpoch: stepsPerEpoch)
         }
 
-        var headGenerator = Tensors.SeededGenerator(seed: seed).derived("head-init")
-        let objective: any PretrainObjective
-        var examples: [(user: Int32, position: Int32)] = []
-        switch config.method {
-        case .barlowTwins:
-            objective = BarlowTwinsObjective(encoder: encoder, config: config, generator: &headGenerator)
-        case .contrastive:
-            objective = ContrastiveObjective(encoder: encoder, config: config)
-        case .dualEncoder:
-            objective = DualEncoderObjective(encoder: encoder, config: config, generator: &headGenerator)
-            examples = data.nextItemExamples(users: users)
-            guard examples.count >= 2 else {
-                throw EncoderError("dual_encoder: the pretraining histories give \(examples.count) (prefix, next item) "
-                                   + "examples, expected at least 2")
-            }
-        case .none:
-            preconditionFailure("handled above")
-        }
+        var headGenerator = Xoshiro256StarStar(seed: seed).derived("head-init")
+        let objective = try makePretrainObjective(config: config, encoder: encoder, data: data, users: users,
+                                                  batch: batch, generator: &headGenerator)
         let parameters = objective.parameters
         let optimizer = Adam.adamW(parameters: parameters, learningRate: config.learningRate,
                                    weightDecay: config.weightDecay)
@@ -97,23 +82,15 @@ public enum Pretrainer {
 
         var history: [EpochMetrics] = []
         var step = firstEpoch * stepsPerEpoch
-        let root = Sequences.SeededGenerator(seed: seed, stream: "pretrain-data")
-        let dropoutRoot = Tensors.SeededGenerator(seed: seed).derived("pretrain-dropout")
+        let root = SplitMix64(seed: seed, stream: "pretrain-data")
+        let dropoutRoot = Xoshiro256StarStar(seed: seed).derived("pretrain-dropout")
         for epoch in firstEpoch..<config.epochs {
             try callbacks.checkCancellation()
             var dataGenerator = root.child(UInt64(epoch))
             var dropoutGenerator = dropoutRoot.derived(UInt64(epoch))
             var sums: [String: Double] = [:]
             var gradientNorms = 0.0
-            var userBatches: [[Int32]] = []
-            var exampleOrder: [Int32] = []
-            if config.method == .dualEncoder {
-                exampleOrder = (0..<examples.count).map { Int32($0) }
-                exampleOrder.seededShuffle(using: &dataGenerator)
-            } else {
-                userBatches = EpochBatches(count: users.count, batchSize: batch, dropLast: true, using: &dataGenerator)
-                    .map { slice in slice.map { users[$0] } }
-            }
+            objective.beginEpoch(using: &dataGenerator)
             for index in 0..<stepsPerEpoch {
                 if step % max(callbacks.cancellationInterval, 1) == 0 && index > 0 {
                     try callbacks.checkCancellation()
@@ -121,15 +98,8 @@ public enum Pretrainer {
                 }
                 optimizer.learningRate = schedule(step)
                 Parameter.zeroGrads(parameters)
-                let values: [String: Double]
-                if config.method == .dualEncoder {
-                    let picked = (0..<batch).map { examples[Int(exampleOrder[(index * batch + $0) % examples.count])] }
-                    values = objective.step(users: [], examples: picked, data: data,
-                                            augmentationGenerator: &dataGenerator, dropoutGenerator: &dropoutGenerator)
-                } else {
-                    values = objective.step(users: userBatches[index], examples: [], data: data,
-                                            augmentationGenerator: &dataGenerator, dropoutGenerator: &dropoutGenerator)
-                }
+                let values = objective.step(index, data: data, augmentationGenerator: &dataGenerator,
+                                            dropoutGenerator: &dropoutGenerator)
                 guard let loss = values["loss"], loss.isFinite else {
                     throw EncoderError("\(config.method.rawValue): the loss is \(values["loss"] ?? .nan) at epoch "
                                        + "\(epoch + 1), step \(step + 1); training diverged (try a lower lr)")
@@ -163,11 +133,7 @@ public enum Pretrainer {
         }
 
         var metrics = history.last?.values ?? [:]
-        if let dual = objective as? DualEncoderObjective {
-            let catalogue = dual.catalogue(itemCount: data.itemCount)
-            metrics["recall_at_10"] = NextItemRecall.evaluate(encoder: encoder, catalogue: catalogue, data: data,
-                                                              users: data.validationUsers, k: 10)
-        }
+        metrics.merge(objective.finalMetrics(data: data)) { _, final in final }
         return PretrainResult(encoder: config.encoder, checkpoint: EncoderFactory.checkpointBytes(of: encoder),
                               metrics: metrics, history: history, steps: step, stepsPerEpoch: stepsPerEpoch)
     }
