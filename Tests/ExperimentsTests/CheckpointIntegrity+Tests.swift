@@ -88,7 +88,7 @@ final class CheckpointIntegrityTests {
     }
 
     @Test func pipelineErrorsThatNoRetryCanFixArePermanent() {
-        for handler in ExperimentHandlers.all {
+        for handler in ExperimentHandlers.all() {
             #expect(handler.errorClass(of: DatasetError(file: "f", message: "bad")) == .permanent)
             #expect(handler.errorClass(of: ExperimentSpecError(path: "lr", message: "bad")) == .permanent)
             #expect(handler.errorClass(of: CheckpointError.badMagic) == .permanent)

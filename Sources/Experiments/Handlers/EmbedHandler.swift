@@ -9,8 +9,13 @@ import Sequences
 ///
 /// Payload: ``EmbedPayload``.
 public struct EmbedHandler: JobHandler {
-    /// Creates the handler.
-    public init() {}
+    /// The prepared datasets this handler shares with the process's other handlers.
+    let cache: DatasetCache
+
+    /// Creates the handler, reading prepared datasets through `cache`.
+    public init(cache: DatasetCache = .shared) {
+        self.cache = cache
+    }
 
     /// The kind this handler runs.
     public var kind: String { JobKind.embed.rawValue }
@@ -32,7 +37,8 @@ public struct EmbedHandler: JobHandler {
                 : try ExperimentJob.finalCheckpoint(store, run: run, series: payload.series, seed: payload.seed)
             return (spec, run, checkpoint)
         }
-        let data = try ExperimentJob.prepared(try DatasetRequest(spec: spec, seed: payload.seed), context: context)
+        let data = try ExperimentJob.prepared(try DatasetRequest(spec: spec, seed: payload.seed), context: context,
+                                              cache: cache)
         let users = (0..<data.userCount).map { Int32($0) }
         context.reportProgress(0.1, "embedding \(users.count) users")
         let vectors = try Self.embeddings(payload: payload, spec: spec, data: data, users: users,

@@ -12,8 +12,13 @@ import Sequences
 ///
 /// Payload: ``EvaluatePayload``.
 public struct EvaluateHandler: JobHandler {
-    /// Creates the handler.
-    public init() {}
+    /// The prepared datasets this handler shares with the process's other handlers.
+    let cache: DatasetCache
+
+    /// Creates the handler, reading prepared datasets through `cache`.
+    public init(cache: DatasetCache = .shared) {
+        self.cache = cache
+    }
 
     /// The kind this handler runs.
     public var kind: String { JobKind.evaluate.rawValue }
@@ -37,9 +42,9 @@ public struct EvaluateHandler: JobHandler {
                                                                      seed: payload.seed))
         }
         let request = try DatasetRequest(spec: spec, seed: payload.seed)
-        let data = try ExperimentJob.prepared(request, context: context)
+        let data = try ExperimentJob.prepared(request, context: context, cache: cache)
         let evaluation = try context.withLeaseCheckedRead { db in
-            try EvaluationData(payload: payload, request: request, loader: DatabaseDatasetSource(db))
+            try EvaluationData(payload: payload, request: request, cache: cache, loader: DatabaseDatasetSource(db))
         }
         context.reportProgress(0.1, "\(payload.evaluationProtocol) on \(evaluation.labelledCount) labelled users")
 

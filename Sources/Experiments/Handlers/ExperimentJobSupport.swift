@@ -7,17 +7,20 @@ import Sequences
 
 /// The experiment pipeline's job handlers: `plan`, `pretrain`, `embed` and `evaluate`.
 public enum ExperimentHandlers {
-    /// Every handler of the pipeline.
-    public static var all: [any JobHandler] {
-        [PlanHandler(), PretrainHandler(), EmbedHandler(), EvaluateHandler()]
+    /// Every handler of the pipeline, sharing `cache` for prepared datasets.
+    public static func all(cache: DatasetCache = .shared) -> [any JobHandler] {
+        [PlanHandler(cache: cache), PretrainHandler(cache: cache), EmbedHandler(cache: cache), EvaluateHandler(cache: cache)]
     }
 
-    /// A registry with the queue's standard handlers (`noop`, `sleep`) and the pipeline's.
-    public static var registry: JobRegistry {
+    /// A registry with the queue's standard handlers (`noop`, `sleep`) and the pipeline's, sharing `cache`.
+    public static func registry(cache: DatasetCache = .shared) -> JobRegistry {
         var registry = JobRegistry.standard
-        for handler in all { registry.register(handler) }
+        for handler in all(cache: cache) { registry.register(handler) }
         return registry
     }
+
+    /// The registry of a worker process: every handler shares the process's ``DatasetCache/shared``.
+    public static var registry: JobRegistry { registry() }
 }
 
 /// Shared steps of the pipeline's handlers.
@@ -86,9 +89,8 @@ enum ExperimentJob {
 
     /// The prepared dataset of `request`, read from the database through the job's connection (after a lease
     /// check) and kept in `cache`.
-    static func prepared(
-        _ request: DatasetRequest, context: JobContext, cache: DatasetCache = .shared
-    ) throws -> PreparedDataset {
+    static func prepared(_ request: DatasetRequest, context: JobContext, cache: DatasetCache) throws
+        -> PreparedDataset {
         try context.withLeaseCheckedRead { db in try cache.prepared(request, from: DatabaseDatasetSource(db)) }
     }
 

@@ -10,8 +10,14 @@ import Postgres
 ///
 /// Payload: `{"experiment_id": 3}` (written by `seqtwins.enqueue_experiment`).
 public struct PlanHandler: JobHandler {
-    /// Creates the handler.
-    public init() {}
+    /// The prepared datasets this handler shares with the process's other handlers (planning loads the dataset
+    /// that the experiment's pretrain jobs then find here).
+    let cache: DatasetCache
+
+    /// Creates the handler, reading prepared datasets through `cache`.
+    public init(cache: DatasetCache = .shared) {
+        self.cache = cache
+    }
 
     /// The kind this handler runs.
     public var kind: String { JobKind.plan.rawValue }
@@ -30,7 +36,8 @@ public struct PlanHandler: JobHandler {
         let stored = try context.withLeaseCheckedRead { db in try ResultsStore(db).spec(experiment: experiment) }
         // Loading the dataset may take minutes: no transaction and no row lock is held meanwhile.
         let (spec, plan, summary) = try context.withLeaseCheckedRead { db in
-            try Self.checkedPlan(stored, experiment: experiment, loader: DatabaseDatasetSource(db), db: db)
+            try Self.checkedPlan(stored, experiment: experiment, loader: DatabaseDatasetSource(db), cache: cache,
+                                 db: db)
         }
         context.reportProgress(0.5, "planning \(plan.jobs.count) jobs")
         let canonical = String(decoding: try spec.canonicalJSON(), as: UTF8.self)
@@ -57,7 +64,7 @@ public struct PlanHandler: JobHandler {
     /// Decodes the stored spec, checks the dataset's files and tasks, and plans it.
     /// - Throws: `PermanentJobFailure` with the field-naming message for any problem with the spec or dataset.
     static func checkedPlan(_ stored: (name: String, json: String), experiment: Int64,
-                            loader: any DatasetSourceLoader, db: PostgresConnection)
+                            loader: any DatasetSourceLoader, cache: DatasetCache, db: PostgresConnection)
         throws -> (ExperimentSpec, ExperimentPlan, DatasetSummary) {
         do {
             let spec = try ExperimentSpec(json: stored.json)
@@ -76,7 +83,7 @@ public struct PlanHandler: JobHandler {
                         message: "dataset \"\(name)\" was imported as \(found.kind), not \(kind)")
                 }
             }
-            let submission = try ExperimentSubmission(spec: spec, loader: loader)
+            let submission = try ExperimentSubmission(spec: spec, cache: cache, loader: loader)
             return (spec, submission.plan, submission.datasetSummary)
         } catch let error as PostgresError {
             throw error

@@ -13,8 +13,13 @@ import Sequences
 ///
 /// Payload: ``PretrainPayload``.
 public struct PretrainHandler: JobHandler {
-    /// Creates the handler.
-    public init() {}
+    /// The prepared datasets this handler shares with the process's other handlers.
+    let cache: DatasetCache
+
+    /// Creates the handler, reading prepared datasets through `cache`.
+    public init(cache: DatasetCache = .shared) {
+        self.cache = cache
+    }
 
     /// The kind this handler runs.
     public var kind: String { JobKind.pretrain.rawValue }
@@ -43,7 +48,7 @@ public struct PretrainHandler: JobHandler {
             context.reportProgress(1, "nothing to train")
             return
         }
-        let data = try ExperimentJob.prepared(try DatasetRequest(payload: payload), context: context)
+        let data = try ExperimentJob.prepared(try DatasetRequest(payload: payload), context: context, cache: cache)
         // Checked again here, with this worker's limit, before the model is allocated.
         let estimate = ResourceEstimate(method: payload.method, encoder: payload.encoder,
                                         maxLength: payload.preprocessing.maxLength, itemCount: data.itemCount,
