@@ -64,6 +64,7 @@ final class WorkerLoopTests {
             let other = try PostgresConnection(url: url)
             try other.execute("UPDATE seqtwins.jobs SET lease_token = gen_random_uuid() WHERE id = \(context.job.id)")
         }
+        try queue.registerKinds(["stolen": "test"])
         let id = try queue.enqueue(NewJob(kind: "stolen"))
         let next = try queue.enqueue(NewJob(kind: "noop"))
         let summary = try drain([handler, NoopHandler()])

@@ -64,7 +64,8 @@ final class PreparedStatementTests {
         try db.reconnectIfNeeded()
         #expect(db.preparedStatementCount == 0)
         #expect(try name(2) == "item 2")
-        #expect(db.preparedStatementCount == 1 && (try serverStatements()) == 1)
+        #expect(db.preparedStatementCount == 1)
+        #expect(try serverStatements() == 1)
     }
 
     @Test func insideAFailedTransactionTheErrorIsThrownAndTheNextCallPreparesAgain() throws {
@@ -79,6 +80,7 @@ final class PreparedStatementTests {
     @Test func turnedOffItSendsUnnamedStatements() throws {
         db.usesPreparedStatements = false
         #expect(try name(5) == "item 5")
-        #expect(db.preparedStatementCount == 0 && (try serverStatements()) == 0)
+        #expect(db.preparedStatementCount == 0)
+        #expect(try serverStatements() == 0)
     }
 }
