@@ -108,7 +108,8 @@ let package = Package(
         // Benchmarks: separate executables that print figures.
         .executableTarget(
             name: "bench-queue",
-            dependencies: ["JobQueue", "Postgres", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["JobQueue", "Postgres", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

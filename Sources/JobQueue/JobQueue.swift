@@ -87,7 +87,7 @@ public struct JobQueue {
         -> [ClaimedJob]
     {
         let kindsLiteral: String? = kinds.map { Self.arrayLiteral($0) }
-        let rows = try db.query("""
+        let rows = try db.queryPrepared("""
             SELECT id, kind, payload::text AS payload, attempts, max_attempts, experiment_id, lease_token
             FROM seqtwins.claim(\(worker)::text, \(leaseSeconds), \(kindsLiteral)::text[], \(limit)::integer)
             ORDER BY priority DESC, run_after, id
@@ -99,7 +99,7 @@ public struct JobQueue {
     public func completeAndClaim(_ done: [(id: Int64, token: UUID)], worker: String, leaseSeconds: Double,
                                  kinds: [String]? = nil, limit: Int = 1) throws -> [ClaimedJob] {
         let kindsLiteral: String? = kinds.map { Self.arrayLiteral($0) }
-        let rows = try db.query("""
+        let rows = try db.queryPrepared("""
             SELECT id, kind, payload::text AS payload, attempts, max_attempts, experiment_id, lease_token
             FROM seqtwins.complete_and_claim(\(Self.arrayLiteral(done.map(\.id)))::bigint[], \
             \(Self.arrayLiteral(done.map { $0.token.uuidString }))::uuid[], \(worker)::text, \(leaseSeconds), \
@@ -107,6 +107,35 @@ public struct JobQueue {
             ORDER BY priority DESC, run_after, id
             """)
         return try rows.map(Self.claimedJob)
+    }
+
+    /// What `completeAndClaimNext` did: the ids it completed (those whose lease still held) and the jobs it claimed.
+    public struct CompletedAndClaimed {
+        /// The ids completed, ascending; a job missing here was not written (its lease was no longer the caller's).
+        public var completed: [Int64]
+        /// The jobs claimed, best first.
+        public var claimed: [ClaimedJob]
+    }
+
+    /// Completes `done` (fenced per job) and claims up to `limit` more jobs in one round trip and one transaction
+    /// (`seqtwins.complete_and_claim_next`), saying which were completed: the worker loop's call after a handler
+    /// returned. A named prepared statement.
+    public func completeAndClaimNext(_ done: [(id: Int64, token: UUID)], worker: String, leaseSeconds: Double,
+                                     kinds: [String]? = nil, limit: Int = 1) throws -> CompletedAndClaimed {
+        let kindsLiteral: String? = kinds.map { Self.arrayLiteral($0) }
+        let rows = try db.queryPrepared("""
+            SELECT completed::text AS completed, id, kind, payload::text AS payload, attempts, max_attempts,
+                   experiment_id, lease_token
+            FROM seqtwins.complete_and_claim_next(\(Self.arrayLiteral(done.map(\.id)))::bigint[], \
+            \(Self.arrayLiteral(done.map { $0.token.uuidString }))::uuid[], \(worker)::text, \(leaseSeconds), \
+            \(kindsLiteral)::text[], \(limit)::integer)
+            ORDER BY priority DESC, run_after, id
+            """)
+        let completedText: String = try rows.first?.decode("completed") ?? "{}"
+        let completed = completedText.trimmingCharacters(in: CharacterSet(charactersIn: "{}"))
+            .split(separator: ",").compactMap { Int64($0) }
+        let claimed = try rows.filter { !$0.isNull("id") }.map(Self.claimedJob)
+        return CompletedAndClaimed(completed: completed, claimed: claimed)
     }
 
     /// Decodes a row of `claim`'s result.
@@ -130,9 +159,9 @@ public struct JobQueue {
     /// Renews a lease for `leaseSeconds` and stores progress (fenced).
     public func heartbeat(job: Int64, token: UUID, leaseSeconds: Double, progress: Double? = nil,
                           message: String? = nil) throws -> HeartbeatOutcome {
-        let row = try db.queryOne("""
+        let row = try db.queryPrepared("""
             SELECT seqtwins.heartbeat(\(job), \(token), \(leaseSeconds), \(progress), \(message)::text) AS outcome
-            """)
+            """).first
         let text: String = try row!.decode("outcome")
         return HeartbeatOutcome(rawValue: text) ?? .lost
     }
@@ -143,7 +172,7 @@ public struct JobQueue {
     /// - Returns: `false` when the lease is no longer the caller's (nothing was written).
     @discardableResult
     public func complete(job: Int64, token: UUID) throws -> Bool {
-        let row = try db.queryOne("SELECT seqtwins.complete(\(job), \(token)) AS done")
+        let row = try db.queryPrepared("SELECT seqtwins.complete(\(job), \(token)) AS done").first
         return try row!.decode("done")
     }
 
@@ -151,7 +180,7 @@ public struct JobQueue {
     @discardableResult
     public func completeMany(_ jobs: [(id: Int64, token: UUID)]) throws -> [Int64] {
         guard !jobs.isEmpty else { return [] }
-        let rows = try db.query("""
+        let rows = try db.queryPrepared("""
             SELECT seqtwins.complete_many(\(Self.arrayLiteral(jobs.map(\.id)))::bigint[], \
             \(Self.arrayLiteral(jobs.map { $0.token.uuidString }))::uuid[]) AS id
             """)
@@ -165,9 +194,9 @@ public struct JobQueue {
     public func fail(job: Int64, token: UUID, error: String, retryDelay: Double?, permanent: Bool = false) throws
         -> JobState?
     {
-        let row = try db.queryOne("""
+        let row = try db.queryPrepared("""
             SELECT seqtwins.fail(\(job), \(token), \(error)::text, \(retryDelay), \(permanent)) AS state
-            """)
+            """).first
         let text: String? = try row!.decode("state")
         return text.flatMap(JobState.init(rawValue:))
     }
@@ -176,7 +205,7 @@ public struct JobQueue {
     /// - Returns: `false` when the lease is no longer the caller's.
     @discardableResult
     public func release(job: Int64, token: UUID) throws -> Bool {
-        let row = try db.queryOne("SELECT seqtwins.release(\(job), \(token)) AS done")
+        let row = try db.queryPrepared("SELECT seqtwins.release(\(job), \(token)) AS done").first
         return try row!.decode("done")
     }
 
@@ -191,7 +220,7 @@ public struct JobQueue {
     /// - Returns: the ids rescued.
     @discardableResult
     public func rescueExpired() throws -> [Int64] {
-        try db.query("SELECT seqtwins.rescue_expired() AS id").map { try $0.decode("id") }
+        try db.queryPrepared("SELECT seqtwins.rescue_expired() AS id").map { try $0.decode("id") }
     }
 
     // MARK: Fenced transactions
@@ -216,7 +245,8 @@ public struct JobQueue {
     /// - Throws: `LeaseLost` or `JobCancelled`, or what `body` throws.
     @discardableResult
     public func withLeaseCheck<T>(job: Int64, token: UUID, _ body: (PostgresConnection) throws -> T) throws -> T {
-        let row = try db.queryOne("SELECT state FROM seqtwins.jobs WHERE id = \(job) AND lease_token = \(token)")
+        let row = try db.queryPrepared("SELECT state FROM seqtwins.jobs WHERE id = \(job) AND lease_token = \(token)")
+            .first
         switch try row?.decode("state", as: String.self) {
         case "running": return try body(db)
         case "cancelled": throw JobCancelled(jobID: job)

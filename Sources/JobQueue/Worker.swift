@@ -32,6 +32,14 @@ public struct WorkerOptions: Sendable {
     public var retryPolicy: RetryPolicy
     /// Seed for the retry jitter (`nil`: from the clock and process id).
     public var seed: UInt64?
+    /// Complete a job its handler left open in the same round trip and transaction as the next claim
+    /// (`seqtwins.complete_and_claim_next`, migration 0041): one round trip per job. `false` completes it in a round
+    /// trip of its own and then claims, two per job, as workers did before (kept to benchmark the two).
+    public var completeWithNextClaim = true
+    /// Send the hot queue statements (claim, completion, heartbeat, failure) as named prepared statements, parsed
+    /// once per connection. `false` sends unnamed statements, parsed and planned on every call (kept to benchmark
+    /// the two).
+    public var preparedStatements = true
     /// For a child of `WorkerSupervisor`: the supervisor's process id. When the supervisor dies (its children are
     /// re-parented), the worker stops as if it had received SIGTERM.
     public var supervisorProcessID: Int32?
@@ -99,7 +107,9 @@ public struct WorkerSummary: Sendable, Equatable {
 }
 
 /// A single-job-at-a-time worker: claims a ready job, runs its handler on the calling thread while a heartbeat
-/// thread renews the lease, finishes it with a fenced write, and repeats. Waits with LISTEN/NOTIFY and polls as
+/// thread renews the lease, finishes it with a fenced write, and repeats. A job whose handler returns without
+/// completing it is completed in the same round trip (and transaction) that claims the next job, so a worker
+/// draining short jobs pays one round trip per job. Waits with LISTEN/NOTIFY and polls as
 /// the fallback; rescues expired leases; survives database restarts by reconnecting.
 ///
 /// `requestStop()` (from a signal handler) stops claiming; a running job gets `gracePeriod` seconds to finish
@@ -114,6 +124,8 @@ public final class Worker: @unchecked Sendable {
     private var jobRunning = false
     /// Whether the last failed attempt was queued again (for the metrics); touched by the job loop only.
     private var lastFailureWasRetried = false
+    /// Whether the database has `seqtwins.complete_and_claim_next` (migration 0041); touched by the job loop only.
+    private var combinedCompletion: Bool
 
     /// Creates a worker. `onAbandon` runs when a handler ignores a release after the grace period (a CLI exits).
     /// - Throws: `JobQueueError.invalidOption` for inconsistent options, `JobQueueError.unknownKind` for a `kinds`
@@ -127,6 +139,7 @@ public final class Worker: @unchecked Sendable {
         }
         self.registry = registry
         self.options = options
+        combinedCompletion = options.completeWithNextClaim
         var logger = logger
         logger[metadataKey: "worker"] = "\(options.name)"
         self.logger = logger
@@ -162,8 +175,10 @@ public final class Worker: @unchecked Sendable {
         guard let db = connect() else { return summary }
         var lastRescue = Date.distantPast
         var started = false
+        // A job its handler finished, to complete with the next claim.
+        var finished: FinishedJob?
         while !isStopping {
-            if let maxJobs = options.maxJobs, summary.total >= maxJobs { break }
+            if let maxJobs = options.maxJobs, summary.total + (finished == nil ? 0 : 1) >= maxJobs { break }
             do {
                 try db.reconnectIfNeeded()
                 let queue = JobQueue(db)
@@ -181,10 +196,16 @@ public final class Worker: @unchecked Sendable {
                     lastRescue = Date()
                 }
                 _ = try db.pendingNotifications()
-                if let job = try queue.claim(worker: options.name, leaseSeconds: options.leaseSeconds, kinds: kinds)
-                    .first
-                {
-                    run(job, db: db, summary: &summary)
+                let claimed: [ClaimedJob]
+                if finished != nil {
+                    // Kept until its completion went through: after a lost connection it is sent again (fenced, so a
+                    // completion that did land is found by `settle` rather than written twice).
+                    claimed = try completeAndClaim(&finished, queue: queue, kinds: kinds, summary: &summary)
+                } else {
+                    claimed = try queue.claim(worker: options.name, leaseSeconds: options.leaseSeconds, kinds: kinds)
+                }
+                if let job = claimed.first {
+                    finished = run(job, db: db, summary: &summary)
                     continue
                 }
                 if options.exitWhenIdle {
@@ -201,6 +222,7 @@ public final class Worker: @unchecked Sendable {
                 sleepUnlessStopping(1)
             }
         }
+        if let done = finished { completeAlone(done, db: db, summary: &summary) }
         logger.info("worker stopped", metadata: ["succeeded": "\(summary.succeeded)", "failed": "\(summary.failed)",
                                                  "released": "\(summary.released)"])
         return summary
@@ -208,21 +230,21 @@ public final class Worker: @unchecked Sendable {
 
     // MARK: Running one job
 
-    private func run(_ job: ClaimedJob, db: PostgresConnection, summary: inout WorkerSummary) {
+    /// A job whose handler returned without completing it, and when its attempt started.
+    private struct FinishedJob {
+        var job: ClaimedJob
+        var context: JobContext
+        var started: Date
+    }
+
+    /// Runs one attempt of `job`. Returns it when its handler returned without completing it (the loop completes it
+    /// with the next claim, then `settle` records it); every other outcome is recorded here.
+    private func run(_ job: ClaimedJob, db: PostgresConnection, summary: inout WorkerSummary) -> FinishedJob? {
         let context = JobContext(job: job, db: db, logger: logger, leaseSeconds: options.leaseSeconds)
         context.logger.info("claimed", metadata: ["state": "running", "attempt": "\(job.attempt)/\(job.maxAttempts)"])
         WorkerMetrics.claimed(kind: job.kind)
         let started = Date()
         let before = summary
-        defer {
-            let outcome =
-                summary.succeeded > before.succeeded ? "succeeded"
-                : summary.cancelled > before.cancelled ? "cancelled"
-                : summary.released > before.released ? "released"
-                : summary.lost > before.lost ? "lost"
-                : lastFailureWasRetried ? "retried" : "failed"
-            WorkerMetrics.finished(kind: job.kind, outcome: outcome, seconds: Date().timeIntervalSince(started))
-        }
         lock.withLock { jobRunning = true }
         heartbeat.watch(context)
         if isStopping { heartbeat.beginShutdown(grace: options.gracePeriod) }
@@ -236,17 +258,82 @@ public final class Worker: @unchecked Sendable {
             }
             try handler.run(context)
             if let stop = context.stopReason { throw stop }
-            if !context.isCompleted {
-                let done = try withReconnect(db) { try JobQueue(db).complete(job: job.id, token: job.leaseToken) }
-                guard done || (try? isSucceeded(job, db: db)) == true else {
-                    throw LeaseLost(jobID: job.id, token: job.leaseToken.uuidString)
-                }
-            }
+            if !context.isCompleted { return FinishedJob(job: job, context: context, started: started) }
             summary.succeeded += 1
             context.logger.info("succeeded", metadata: ["state": "succeeded"])
         } catch {
             finish(job, context: context, db: db, error: context.stopReason ?? error, summary: &summary)
         }
+        recordOutcome(job, before: before, after: summary, started: started)
+        return nil
+    }
+
+    /// Completes `done` and claims the next job in one round trip (`seqtwins.complete_and_claim_next`), or, with
+    /// `completeWithNextClaim` off or on a database without migration 0041, completes it alone and then claims.
+    /// Clears `finished` once its outcome is recorded.
+    private func completeAndClaim(_ finished: inout FinishedJob?, queue: JobQueue, kinds: [String],
+                                  summary: inout WorkerSummary) throws -> [ClaimedJob] {
+        guard let done = finished else { return [] }
+        if combinedCompletion {
+            do {
+                let result = try queue.completeAndClaimNext([(done.job.id, done.job.leaseToken)], worker: options.name,
+                                                            leaseSeconds: options.leaseSeconds, kinds: kinds)
+                finished = nil
+                settle(done, completed: result.completed.contains(done.job.id), db: queue.db, summary: &summary)
+                return result.claimed
+            } catch let error as PostgresError where error.sqlState == "42883" {
+                // undefined_function: the database predates migration 0041.
+                logger.warning("""
+                    seqtwins.complete_and_claim_next is missing (run `seqtwins db migrate`); \
+                    completing and claiming in separate round trips
+                    """)
+                combinedCompletion = false
+            }
+        }
+        finished = nil
+        completeAlone(done, db: queue.db, summary: &summary)
+        return try queue.claim(worker: options.name, leaseSeconds: options.leaseSeconds, kinds: kinds)
+    }
+
+    /// Completes `done` in a round trip of its own (fenced), reconnecting for up to a lease's time; a completion
+    /// that cannot be written fails the attempt as the handler's error would.
+    private func completeAlone(_ done: FinishedJob, db: PostgresConnection, summary: inout WorkerSummary) {
+        do {
+            let completed = try withReconnect(db) {
+                try JobQueue(db).complete(job: done.job.id, token: done.job.leaseToken)
+            }
+            settle(done, completed: completed, db: db, summary: &summary)
+        } catch {
+            let before = summary
+            finish(done.job, context: done.context, db: db, error: error, summary: &summary)
+            recordOutcome(done.job, before: before, after: summary, started: done.started)
+        }
+    }
+
+    /// Records the outcome of completing `done`: succeeded when this call completed it or an earlier one did (a
+    /// commit whose answer a lost connection swallowed), else its lease was lost and nothing was written.
+    private func settle(_ done: FinishedJob, completed: Bool, db: PostgresConnection, summary: inout WorkerSummary) {
+        let before = summary
+        if completed || (try? isSucceeded(done.job, db: db)) == true {
+            summary.succeeded += 1
+            done.context.logger.info("succeeded", metadata: ["state": "succeeded"])
+        } else {
+            finish(done.job, context: done.context, db: db,
+                   error: LeaseLost(jobID: done.job.id, token: done.job.leaseToken.uuidString), summary: &summary)
+        }
+        recordOutcome(done.job, before: before, after: summary, started: done.started)
+    }
+
+    /// Counts the attempt's outcome (what changed in `summary`) and duration in the metrics.
+    private func recordOutcome(_ job: ClaimedJob, before: WorkerSummary, after summary: WorkerSummary,
+                               started: Date) {
+        let outcome =
+            summary.succeeded > before.succeeded ? "succeeded"
+            : summary.cancelled > before.cancelled ? "cancelled"
+            : summary.released > before.released ? "released"
+            : summary.lost > before.lost ? "lost"
+            : lastFailureWasRetried ? "retried" : "failed"
+        WorkerMetrics.finished(kind: job.kind, outcome: outcome, seconds: Date().timeIntervalSince(started))
     }
 
     private func finish(_ job: ClaimedJob, context: JobContext, db: PostgresConnection, error: any Error,
@@ -323,7 +410,9 @@ public final class Worker: @unchecked Sendable {
         var delay = 0.2
         while !isStopping {
             do {
-                return try PostgresConnection(url: options.databaseURL, applicationName: "seqtwins-worker")
+                let db = try PostgresConnection(url: options.databaseURL, applicationName: "seqtwins-worker")
+                db.usesPreparedStatements = options.preparedStatements
+                return db
             } catch {
                 logger.warning("cannot connect to the database: \(error); retrying in \(delay) s")
                 sleepUnlessStopping(delay)

@@ -10,6 +10,14 @@ public final class PostgresConnection {
     private var handle: OpaquePointer
     private var transactionDepth = 0
     private var listenedChannels: [String] = []
+    /// Named prepared statements of this session, by statement text and parameter types (see `executePrepared`).
+    var preparedStatements: [PreparedKey: String] = [:]
+    /// The number in the next prepared statement's name.
+    var nextPreparedNumber = 1
+
+    /// Whether `executePrepared` uses named prepared statements (`false`: it sends unnamed statements, parsed and
+    /// planned on every call, as `execute` does; for benchmarks comparing the two).
+    public var usesPreparedStatements = true
 
     /// Connects with a `postgresql://` URL or libpq keyword string; `nil` or empty uses libpq's `PG*` variables.
     /// - Throws: `PostgresError` with `isConnectionFailure` set when the server cannot be reached.
@@ -74,6 +82,8 @@ public final class PostgresConnection {
                                 isConnectionFailure: true)
         }
         transactionDepth = 0
+        // A new session: the old one's prepared statements are gone.
+        preparedStatements.removeAll()
         for channel in listenedChannels { try executeTrustedScript("LISTEN \(quoteIdentifier(channel))") }
     }
 
@@ -140,7 +150,7 @@ public final class PostgresConnection {
         return String(cString: verifier)
     }
 
-    private func withParameters<R>(
+    func withParameters<R>(
         _ bindings: [PostgresBinding],
         _ body: (UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?,
                  UnsafePointer<Int32>?) -> R
@@ -232,6 +242,9 @@ public final class PostgresConnection {
     func noteUnlistening(_ channel: String) {
         listenedChannels.removeAll { $0 == channel }
     }
+
+    /// Whether a transaction is open (`transaction { }`).
+    var inTransaction: Bool { transactionDepth > 0 }
 
     func enterTransaction() -> Int {
         transactionDepth += 1

@@ -8,6 +8,8 @@
 //   swift build -c release --product bench-queue
 //   DATABASE_URL="$(scripts/pg.sh start)" .build/release/bench-queue \
 //       [--jobs 20000] [--batch 1,10,100] [--workers 1,2,4]
+//   .build/release/bench-queue worker [--jobs 20000] [--workers 1,2,4] [--rounds 3] [--pgqueuer python3]
+//                                                  (WorkerLoop.swift: the real Worker loop, before and after 0041)
 //   .build/release/bench-queue simulate [--jobs 1000000] [--claimers 64] ...   (Simulate.swift: many worker hosts)
 import ArgumentParser
 import Foundation
@@ -66,7 +68,7 @@ struct BenchQueue: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-queue",
         abstract: "Benchmarks of the PostgreSQL job queue.",
-        subcommands: [Throughput.self, Simulate.self], defaultSubcommand: Throughput.self)
+        subcommands: [Throughput.self, WorkerLoop.self, Simulate.self], defaultSubcommand: Throughput.self)
 }
 
 /// `bench-queue simulate`: C claimers (worker hosts) drain N jobs; see Simulate.swift for the options.

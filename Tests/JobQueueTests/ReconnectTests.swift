@@ -41,8 +41,17 @@ struct ReconnectTests {
             return try waitUntil(timeout: 30) { try queue.job(id)?.state == .succeeded }
         }
         #expect(try runOneJob(), "\(worker.log)")
+        // A connection of this process whose queue statements are prepared (a claim finding nothing).
+        let client = try PostgresConnection(url: url)
+        #expect(try JobQueue(client).claim(worker: "probe", leaseSeconds: 10, kinds: ["none"]).isEmpty)
+        #expect(client.preparedStatementCount == 1)
         _ = try pg("restart")
         #expect(try runOneJob(), "\(worker.log)")
+        // The server forgot the statement with the session; reconnecting prepares it again.
+        #expect(throws: PostgresError.self) { try JobQueue(client).claim(worker: "probe", leaseSeconds: 10) }
+        try client.reconnectIfNeeded()
+        #expect(try JobQueue(client).claim(worker: "probe", leaseSeconds: 10, kinds: ["none"]).isEmpty)
+        #expect(client.preparedStatementCount == 1)
         #expect(worker.log.contains("reconnected to the database"), "\(worker.log)")
         worker.signal(SIGTERM)
         #expect(worker.wait(timeout: 10) == 0)
