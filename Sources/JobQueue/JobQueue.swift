@@ -81,6 +81,17 @@ public struct JobQueue {
 
     // MARK: Claim and lease
 
+    /// Whether any job is left that a worker running `kinds` could still get: one of those kinds `queued` (ready
+    /// or waiting for a retry delay) or `blocked`, or a job of any kind `running` (its success may unblock more).
+    public func hasUnfinishedWork(kinds: [String]) throws -> Bool {
+        let row = try db.queryOne("""
+            SELECT EXISTS (SELECT 1 FROM seqtwins.jobs
+                           WHERE state IN ('queued', 'blocked') AND kind = ANY(\(Self.arrayLiteral(kinds))::text[]))
+                OR EXISTS (SELECT 1 FROM seqtwins.jobs WHERE state = 'running') AS unfinished
+            """)
+        return try row?.decode("unfinished", as: Bool.self) ?? false
+    }
+
     /// Claims up to `limit` ready jobs (`FOR UPDATE SKIP LOCKED`, by priority then age), each with a fresh lease
     /// token valid for `leaseSeconds`. `kinds` restricts the kinds claimed (`nil`: any).
     public func claim(worker: String, leaseSeconds: Double, kinds: [String]? = nil, limit: Int = 1) throws

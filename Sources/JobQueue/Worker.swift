@@ -24,6 +24,10 @@ public struct WorkerOptions: Sendable {
     public var abandonAfter: Double = 5
     /// Exit once no job is ready to claim (for cron), instead of waiting for more.
     public var exitWhenIdle = false
+    /// Exit once no job is left that this worker could still run: none of its kinds queued (ready or waiting for a
+    /// retry delay) or blocked, and no job of any kind running (its success may unblock more). Until then it waits
+    /// as usual, so N processes started together on a fresh experiment all keep working until it is finished.
+    public var exitWhenDone = false
     /// Exit after this many jobs (any outcome).
     public var maxJobs: Int?
     /// Only claim these kinds (`nil`: every kind in the registry).
@@ -161,8 +165,8 @@ public final class Worker: @unchecked Sendable {
         if running { heartbeat.beginShutdown(grace: options.gracePeriod) }
     }
 
-    /// Claims and runs jobs until stopped, idle (`exitWhenIdle`) or `maxJobs` are done.
-    /// - Throws: with `exitWhenIdle`, an error other than a lost connection (e.g. an unmigrated database); without
+    /// Claims and runs jobs until stopped, idle (`exitWhenIdle`), done (`exitWhenDone`) or `maxJobs` are done.
+    /// - Throws: with `exitWhenIdle` or `exitWhenDone`, an error other than a lost connection (e.g. an unmigrated database); without
     ///   it such errors are logged and retried every second.
     @discardableResult
     public func run() throws -> WorkerSummary {
@@ -212,13 +216,17 @@ public final class Worker: @unchecked Sendable {
                     logger.info("no job ready; exiting (--exit-when-idle)")
                     break
                 }
+                if options.exitWhenDone, try !queue.hasUnfinishedWork(kinds: kinds) {
+                    logger.info("no job left to run; exiting (--exit-when-done)")
+                    break
+                }
                 try waitForWork(db)
             } catch let error as PostgresError where error.isConnectionFailure {
                 logger.warning("database connection lost: \(error.message); reconnecting")
                 waitForReconnect(db)
             } catch {
                 logger.error("worker loop error: \(error)")
-                if options.exitWhenIdle { throw error }
+                if options.exitWhenIdle || options.exitWhenDone { throw error }
                 sleepUnlessStopping(1)
             }
         }

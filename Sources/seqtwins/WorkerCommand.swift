@@ -19,6 +19,12 @@ struct WorkerCommand: ParsableCommand {
     @Flag(help: "Exit once no job is ready to claim (for cron).")
     var exitWhenIdle = false
 
+    @Flag(help: """
+        Exit once no job is left to run: none of its kinds queued or blocked and none running anywhere (waits for \
+        running jobs and retry delays; for running an experiment to its end).
+        """)
+    var exitWhenDone = false
+
     @Option(help: "Exit after N jobs (per process with --concurrency).")
     var maxJobs: Int?
 
@@ -66,6 +72,10 @@ struct WorkerCommand: ParsableCommand {
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency \(concurrency): expected an integer >= 1") }
+        guard !(exitWhenIdle && exitWhenDone) else {
+            throw ValidationError("--exit-when-idle and --exit-when-done: choose one (idle exits at the first moment "
+                                  + "nothing is ready; done waits until nothing is left)")
+        }
         // Checked here, before any child process starts, with the option's own name in the message.
         let flags = ["lease seconds": "--lease-seconds", "heartbeat interval": "--heartbeat-seconds",
                      "poll interval": "--poll-seconds", "rescue interval": "--rescue-seconds",
@@ -125,6 +135,7 @@ struct WorkerCommand: ParsableCommand {
         options.rescueInterval = rescueSeconds
         options.gracePeriod = graceSeconds
         options.exitWhenIdle = exitWhenIdle
+        options.exitWhenDone = exitWhenDone
         options.maxJobs = maxJobs
         options.kinds = kinds.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         options.retryPolicy = try RetryPolicy(baseDelay: retryBaseSeconds, maxDelay: retryMaxSeconds)
@@ -155,6 +166,7 @@ struct WorkerCommand: ParsableCommand {
         if let url = connection.databaseURL { arguments += ["--database-url", url] }
         if let level = connection.logLevel { arguments += ["--log-level", level] }
         if exitWhenIdle { arguments.append("--exit-when-idle") }
+        if exitWhenDone { arguments.append("--exit-when-done") }
         if let maxJobs { arguments += ["--max-jobs", "\(maxJobs)"] }
         if let kinds { arguments += ["--kinds", kinds] }
         if let name { arguments += ["--name", name] }
@@ -174,7 +186,7 @@ struct WorkerCommand: ParsableCommand {
         // starts afresh.
         let supervisor = try WorkerSupervisor(executable: WorkerSupervisor.currentExecutable(), arguments: arguments,
                                               count: concurrency, environment: environment,
-                                              restartCrashed: !exitWhenIdle, logger: logger)
+                                              restartCrashed: !exitWhenIdle && !exitWhenDone, logger: logger)
         let trap = SignalTrap { signal in supervisor.forward(signal) }
         defer { withExtendedLifetime(trap) {} }
         let status = try supervisor.run()
