@@ -8,7 +8,9 @@ import Tensors
 /// Schedule: `n` pretraining users (train users, or all with `pretrainAllUsers`), batch `B = min(batch, n)`,
 /// `⌊n / B⌋` steps per epoch (the last partial batch is dropped, so BatchNorm and the batch statistics of the
 /// losses always see `B` rows); the dual encoder takes the same number of steps of `B` (prefix, next item)
-/// examples. AdamW, linear warm-up then cosine decay to 0 over all steps, global gradient-norm clipping.
+/// examples. The run takes `T` = ``PretrainConfig/totalSteps(stepsPerEpoch:batch:)`` steps (`epochs · ⌊n / B⌋`
+/// unless a step or example budget is set) over `⌈T / ⌊n / B⌋⌉` epochs, the last one stopping after the budget's
+/// step; every step sees exactly `B` examples, so examples seen are `T · B`. AdamW, linear warm-up then cosine decay to 0 over all steps, global gradient-norm clipping.
 ///
 /// Determinism: parameters start from `(seed, "encoder-init")` and `(seed, "head-init")`; epoch `e` draws its
 /// batches and augmentations from `Sequences.SeededGenerator(seed:stream: "pretrain-data").child(e)` and its
@@ -71,7 +73,8 @@ public enum Pretrainer {
         let parameters = objective.parameters
         let optimizer = Adam.adamW(parameters: parameters, learningRate: config.learningRate,
                                    weightDecay: config.weightDecay)
-        let totalSteps = config.epochs * stepsPerEpoch
+        let totalSteps = config.totalSteps(stepsPerEpoch: stepsPerEpoch, batch: batch)
+        let epochCount = (totalSteps + stepsPerEpoch - 1) / stepsPerEpoch
         let schedule = WarmupCosineSchedule(
             peak: config.learningRate, warmupSteps: Int((config.warmupFraction * Double(totalSteps)).rounded()),
             totalSteps: totalSteps)
@@ -83,9 +86,9 @@ public enum Pretrainer {
                 throw EncoderError("resume: the state is from method '\(state.method.rawValue)' seed \(state.seed), "
                                    + "this run is '\(config.method.rawValue)' seed \(seed)")
             }
-            guard state.epoch <= config.epochs, state.step == state.epoch * stepsPerEpoch else {
+            guard state.epoch <= epochCount, state.step == state.epoch * stepsPerEpoch, state.step <= totalSteps else {
                 throw EncoderError("resume: the state is at epoch \(state.epoch) step \(state.step), which does not "
-                                   + "fit \(config.epochs) epochs of \(stepsPerEpoch) steps")
+                                   + "fit \(totalSteps) steps in epochs of \(stepsPerEpoch) steps")
             }
             do {
                 try state.checkpoint.restore(into: parameters, optimizer: optimizer)
@@ -99,7 +102,7 @@ public enum Pretrainer {
         var step = firstEpoch * stepsPerEpoch
         let root = Sequences.SeededGenerator(seed: seed, stream: "pretrain-data")
         let dropoutRoot = Tensors.SeededGenerator(seed: seed).derived("pretrain-dropout")
-        for epoch in firstEpoch..<config.epochs {
+        for epoch in firstEpoch..<epochCount {
             try callbacks.checkCancellation()
             var dataGenerator = root.child(UInt64(epoch))
             var dropoutGenerator = dropoutRoot.derived(UInt64(epoch))
@@ -114,7 +117,8 @@ public enum Pretrainer {
                 userBatches = EpochBatches(count: users.count, batchSize: batch, dropLast: true, using: &dataGenerator)
                     .map { slice in slice.map { users[$0] } }
             }
-            for index in 0..<stepsPerEpoch {
+            let stepsThisEpoch = min(stepsPerEpoch, totalSteps - epoch * stepsPerEpoch)
+            for index in 0..<stepsThisEpoch {
                 if step % max(callbacks.cancellationInterval, 1) == 0 && index > 0 {
                     try callbacks.checkCancellation()
                     callbacks.onProgress(Double(step) / Double(totalSteps))
@@ -145,15 +149,15 @@ public enum Pretrainer {
                 optimizer.step()
                 step += 1
             }
-            var values = sums.mapValues { $0 / Double(stepsPerEpoch) }
-            values["grad_norm"] = gradientNorms / Double(stepsPerEpoch)
+            var values = sums.mapValues { $0 / Double(stepsThisEpoch) }
+            values["grad_norm"] = gradientNorms / Double(stepsThisEpoch)
             values["lr"] = Double(schedule(step - 1))
             let metrics = EpochMetrics(epoch: epoch + 1, step: step, values: values)
             history.append(metrics)
             callbacks.onEpoch(metrics)
-            callbacks.onProgress(Double(epoch + 1) / Double(config.epochs))
+            callbacks.onProgress(Double(epoch + 1) / Double(epochCount))
             if callbacks.checkpointEvery > 0 && (epoch + 1) % callbacks.checkpointEvery == 0
-                && epoch + 1 < config.epochs
+                && epoch + 1 < epochCount
             {
                 var checkpoint = Checkpoint(parameters: parameters, optimizer: optimizer)
                 checkpoint.entries.append(PretrainStateEntry.entry(epoch: epoch + 1, step: step,
@@ -169,6 +173,7 @@ public enum Pretrainer {
                                                               users: data.validationUsers, k: 10)
         }
         return PretrainResult(encoder: config.encoder, checkpoint: EncoderFactory.checkpointBytes(of: encoder),
-                              metrics: metrics, history: history, steps: step, stepsPerEpoch: stepsPerEpoch)
+                              metrics: metrics, history: history, steps: step, stepsPerEpoch: stepsPerEpoch,
+                              examples: step * batch)
     }
 }
