@@ -28,6 +28,12 @@ public struct SweepPoint: Sendable, Equatable, Hashable, Codable {
 
     /// `parameter=value`, with integral values written without a fraction (`batch_size=64`, `lr=0.001`).
     public var label: String { "\(parameter)=\(ExperimentPlan.format(value))" }
+
+    /// The series name of `label` at `points`: `label` outside a sweep, else `label[p=v,q=w]`
+    /// (`barlow_twins[batch_size=32,lambda=0.005]`).
+    public static func series(_ label: String, _ points: [SweepPoint]) -> String {
+        points.isEmpty ? label : "\(label)[\(points.map(\.label).joined(separator: ","))]"
+    }
 }
 
 /// The payload of a `pretrain` job: everything needed to train one method for one seed.
@@ -38,8 +44,11 @@ public struct PretrainPayload: Sendable, Equatable, Codable {
     public var series: String
     /// The method with any sweep value applied.
     public var method: MethodSpec
-    /// The sweep value of this job, if any.
+    /// The sweep value of a one-parameter sweep point, if any.
     public var sweep: SweepPoint?
+    /// The point of a cartesian sweep over several parameters (`nil` otherwise, so that one-parameter payloads
+    /// stay as they were).
+    public var grid: [SweepPoint]?
     /// The experiment seed: it fixes the user split (the same for every method).
     public var seed: Int
     /// The job's own seed for initialisation, augmentation and batching, derived from its key and `seed`.
@@ -52,10 +61,13 @@ public struct PretrainPayload: Sendable, Equatable, Codable {
     public var encoder: EncoderSpec
 
     enum CodingKeys: String, CodingKey {
-        case experiment, series, method, sweep, seed
+        case experiment, series, method, sweep, grid, seed
         case trainingSeed = "training_seed"
         case dataset, preprocessing, encoder
     }
+
+    /// The job's sweep point: every swept parameter with its value (`[]` outside a sweep).
+    public var points: [SweepPoint] { grid ?? sweep.map { [$0] } ?? [] }
 }
 
 /// The payload of an `embed` job: embed every user with the checkpoint of `pretrainKey`.
