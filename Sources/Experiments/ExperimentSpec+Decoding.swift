@@ -543,10 +543,47 @@ extension SweepSpec {
         ]
     }()
 
-    /// The parameters a sweep may vary, in the order series names list them: the sweepable method fields, then the
-    /// augmentation rates `augmentations.crop`, `augmentations.mask`, `augmentations.reorder`.
+    /// How a list-valued parameter reads one value (to its items joined by `+`) and applies it.
+    private struct ListRule: Sendable {
+        let read: @Sendable (SpecJSON, String) throws -> String
+        let apply: @Sendable (inout MethodSpec, String) -> Void
+    }
+
+    /// The list-valued parameters: projector widths (λ follows 1 / last width unless the method sets λ or λ is
+    /// swept) and the set of enabled augmentations.
+    private static let listRules: [(String, ListRule)] = [
+        ("projector", ListRule(
+            read: { value, path in
+                let widths = try SpecValue.list(value, path: path, unique: false, describe: { "\($0)" }) {
+                    try SpecValue.int($0, path: $1, range: 1...65536)
+                }
+                guard widths.count <= 8 else {
+                    throw ExperimentSpecError(path: path, message: "\(widths.count) layers; expected 1 to 8 layer widths")
+                }
+                return widths.map(String.init).joined(separator: "+")
+            },
+            apply: { method, list in
+                let widths = list.split(separator: "+").compactMap { Int($0) }
+                guard let last = widths.last else { return }
+                if let old = method.projector?.last, method.lambda == 1.0 / Double(old) {
+                    method.lambda = 1.0 / Double(last)
+                }
+                method.projector = widths
+            })),
+        ("augmentations.enabled", ListRule(
+            read: { value, path in
+                try SpecValue.list(value, path: path, describe: { "\"\($0)\"" }) {
+                    try SpecValue.choice($0, path: $1, allowed: AugmentationSpec.names, what: "augmentation")
+                }.joined(separator: "+")
+            },
+            apply: { method, list in method.augmentations?.enabled = list.split(separator: "+").map(String.init) })),
+    ]
+
+    /// The parameters a sweep may vary, in the order series names list them: the sweepable method fields, the
+    /// augmentation rates `augmentations.crop`, `augmentations.mask`, `augmentations.reorder`, then the list-valued
+    /// `projector` (widths) and `augmentations.enabled` (a set).
     public static let parameters =
-        MethodSpec.fields.filter { $0.sweep != nil }.map(\.key) + augmentationRules.map { $0.0 }
+        MethodSpec.fields.filter { $0.sweep != nil }.map(\.key) + augmentationRules.map { $0.0 } + listRules.map { $0.0 }
 
     /// Whether `parameter` is a field of `method` (for example `lambda` of `barlow_twins` only).
     public static func applies(_ parameter: String, to method: MethodSpec) -> Bool {
@@ -581,6 +618,12 @@ extension SweepSpec {
 
     /// Reads one axis: the values of `parameter` at `path`.
     private static func axis(_ parameter: String, _ value: SpecJSON, path: String) throws -> Axis {
+        if let listRule = listRules.first(where: { $0.0 == parameter })?.1 {
+            let lists = try SpecValue.list(value, path: path, describe: { "[\($0.replacingOccurrences(of: "+", with: ", "))]" }) {
+                try listRule.read($0, $1)
+            }
+            return Axis(parameter: parameter, lists: lists)
+        }
         let rule = Self.rule(parameter)!
         let values = try SpecValue.list(value, path: path, describe: { SpecJSON.format($0) }) { try rule.read($0, $1) }
         return Axis(parameter: parameter, values: values)
@@ -659,7 +702,11 @@ extension SweepSpec {
     /// The method with every point's parameter set to its value.
     public func applying(_ points: [SweepPoint], to method: MethodSpec) -> MethodSpec {
         var method = method
-        for point in points { Self.rule(point.parameter)?.apply(&method, point.value) }
+        // Lists first: a projector sets λ's default, which a swept λ then overrides.
+        for point in points {
+            if let list = point.list { Self.listRules.first { $0.0 == point.parameter }?.1.apply(&method, list) }
+        }
+        for point in points where point.list == nil { Self.rule(point.parameter)?.apply(&method, point.value) }
         return method
     }
 
@@ -670,7 +717,8 @@ extension SweepSpec {
         var grid: [[SweepPoint]] = [[]]
         for axis in axes where Self.applies(axis.parameter, to: method) {
             grid = grid.flatMap { prefix in
-                axis.values.map { prefix + [SweepPoint(parameter: axis.parameter, value: $0)] }
+                axis.lists.map { lists in lists.map { prefix + [SweepPoint(parameter: axis.parameter, list: $0)] } }
+                    ?? axis.values.map { prefix + [SweepPoint(parameter: axis.parameter, value: $0)] }
             }
         }
         return grid

@@ -298,13 +298,22 @@ public struct SweepSpec: Sendable, Equatable, Codable, SpecSection {
     public struct Axis: Sendable, Equatable, Codable {
         /// The method field, one of ``SweepSpec/parameters``.
         public var parameter: String
-        /// Its values, non-empty and without duplicates.
+        /// Its values, non-empty and without duplicates (empty for a list-valued parameter).
         public var values: [Double]
+        /// For a list-valued parameter (`projector`, `augmentations.enabled`): each list joined by `+`.
+        public var lists: [String]?
 
         /// `parameter` over `values`.
         public init(parameter: String, values: [Double]) {
             self.parameter = parameter
             self.values = values
+        }
+
+        /// List-valued `parameter` over `lists` (each joined by `+`: `128+64`).
+        public init(parameter: String, lists: [String]) {
+            self.parameter = parameter
+            self.values = []
+            self.lists = lists
         }
     }
 
@@ -342,12 +351,25 @@ public struct SweepSpec: Sendable, Equatable, Codable, SpecSection {
     /// Encodes one axis as `parameter` + `values` (the form older specs use) and several as `grid`.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        func encodeValues<Key: CodingKey>(_ axis: Axis, in container: inout KeyedEncodingContainer<Key>, at key: Key)
+            throws {
+            if let lists = axis.lists {
+                let items = lists.map { $0.split(separator: "+").map(String.init) }
+                if axis.parameter == "projector" {
+                    try container.encode(items.map { $0.compactMap { Int($0) } }, forKey: key)
+                } else {
+                    try container.encode(items, forKey: key)
+                }
+            } else {
+                try container.encode(axis.values, forKey: key)
+            }
+        }
         if axes.count == 1 {
             try container.encode(axes[0].parameter, forKey: .parameter)
-            try container.encode(axes[0].values, forKey: .values)
+            try encodeValues(axes[0], in: &container, at: .values)
         } else {
             var grid = container.nestedContainer(keyedBy: SpecCodingKey.self, forKey: .grid)
-            for axis in axes { try grid.encode(axis.values, forKey: SpecCodingKey(axis.parameter)) }
+            for axis in axes { try encodeValues(axis, in: &grid, at: SpecCodingKey(axis.parameter)) }
         }
         try container.encode(methods, forKey: .methods)
     }

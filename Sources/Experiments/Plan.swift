@@ -17,8 +17,11 @@ public enum JobKind: String, Sendable, Codable, CaseIterable, Comparable {
 public struct SweepPoint: Sendable, Equatable, Hashable, Codable {
     /// The swept parameter.
     public var parameter: String
-    /// Its value.
+    /// Its value (0 for a list-valued parameter).
     public var value: Double
+    /// For a list-valued parameter (`projector`, `augmentations.enabled`): the list joined by `+` (`128+64`,
+    /// `crop+mask`); `nil` for a number.
+    public var list: String?
 
     /// A sweep value of `parameter`.
     public init(parameter: String, value: Double) {
@@ -26,8 +29,16 @@ public struct SweepPoint: Sendable, Equatable, Hashable, Codable {
         self.value = value
     }
 
-    /// `parameter=value`, with integral values written without a fraction (`batch_size=64`, `lr=0.001`).
-    public var label: String { "\(parameter)=\(ExperimentPlan.format(value))" }
+    /// A list value of `parameter`, its items joined by `+`.
+    public init(parameter: String, list: String) {
+        self.parameter = parameter
+        self.value = 0
+        self.list = list
+    }
+
+    /// `parameter=value`, with integral values written without a fraction (`batch_size=64`, `lr=0.001`), lists
+    /// joined by `+` (`projector=128+64`).
+    public var label: String { "\(parameter)=\(list ?? ExperimentPlan.format(value))" }
 
     /// The series name of `label` at `points`: `label` outside a sweep, else `label[p=v,q=w]`
     /// (`barlow_twins[batch_size=32,lambda=0.005]`).

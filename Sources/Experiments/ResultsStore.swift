@@ -65,10 +65,11 @@ public struct ResultsStore {
                           points: [SweepPoint]? = nil) throws -> Int64 {
         let points = points ?? sweepParameter.flatMap { name in sweepValue.map { [SweepPoint(parameter: name, value: $0)] } }
             ?? []
+        let object: [String: Any] = Dictionary(
+            points.map { point -> (String, Any) in (point.parameter, point.list ?? point.value) },
+            uniquingKeysWith: { $1 })
         let sweep = try PostgresJSON(
-            text: String(decoding: JSONSerialization.data(
-                withJSONObject: Dictionary(points.map { ($0.parameter, $0.value) }, uniquingKeysWith: { $1 }),
-                options: [.sortedKeys]), as: UTF8.self))
+            text: String(decoding: JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         let row = try db.queryOne("""
             INSERT INTO seqtwins.runs (experiment_id, series, method, seed, sweep_parameter, sweep_value, params,
                                        pretrain_job_id, sweep)

@@ -100,6 +100,34 @@ struct SpecGridSweepTests {
         #expect(payload.method.augmentations?.mask == 0.5)
     }
 
+    @Test func projectorWidthsAndAugmentationSetsSweepAsLists() throws {
+        let spec = try ExperimentSpec(json: specJSON(#"""
+            "methods": [{"name": "barlow_twins"}, {"name": "barlow_twins", "label": "fixed", "lambda": 0.02}],
+            "sweep": {"grid": {"projector": [[128, 128], [64]], "augmentations.enabled": [["crop", "mask"], ["reorder"]]}}
+            """#))
+        #expect(ExperimentPlan.series(of: spec).prefix(4) == [
+            "barlow_twins[projector=128+128,augmentations.enabled=crop+mask]",
+            "barlow_twins[projector=128+128,augmentations.enabled=reorder]",
+            "barlow_twins[projector=64,augmentations.enabled=crop+mask]",
+            "barlow_twins[projector=64,augmentations.enabled=reorder]",
+        ])
+        let plan = try ExperimentPlan(spec: spec)
+        guard case .pretrain(let swept) = plan.job("pretrain/barlow_twins/seed=0/projector=64/augmentations.enabled=reorder")?.payload,
+            case .pretrain(let fixed) = plan.job("pretrain/fixed/seed=0/projector=64/augmentations.enabled=reorder")?.payload
+        else { Issue.record("no such jobs"); return }
+        #expect(swept.method.projector == [64] && swept.method.augmentations?.enabled == ["reorder"])
+        #expect(swept.method.lambda == 1.0 / 64)  // λ follows the last width by default...
+        #expect(fixed.method.lambda == 0.02)  // ...but not where the method sets it.
+        #expect(swept.grid?.map(\.label) == ["projector=64", "augmentations.enabled=reorder"])
+        // The canonical form writes the lists back as lists and reads back equal.
+        let canonical = String(decoding: try spec.canonicalJSON(), as: UTF8.self)
+        #expect(try ExperimentSpec(json: canonical) == spec)
+        #expect(specError(specJSON(#""sweep": {"parameter": "projector", "values": [[1, 2], [1, 2]]}"#))?.path
+                == "sweep.values[1]")
+        #expect(specError(specJSON(#""sweep": {"parameter": "augmentations.enabled", "values": [["crop", "blur"]]}"#))?
+            .path == "sweep.values[0][1]")
+    }
+
     @Test func theBaselineIsALabelOrASeries() throws {
         let swept = #""methods": [{"name": "barlow_twins"}, {"name": "dual_encoder"}], "sweep": {"parameter": "batch_size", "values": [32, 64]}"#
         #expect(try ExperimentSpec(json: specJSON(swept + #", "baseline": "dual_encoder""#)).baseline == "dual_encoder")

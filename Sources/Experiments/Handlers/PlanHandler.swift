@@ -50,7 +50,7 @@ public struct PlanHandler: JobHandler {
                                         seed: pretrain.seed,
                                         sweepParameter: pretrain.points.isEmpty
                                             ? nil : pretrain.points.map(\.parameter).joined(separator: ","),
-                                        sweepValue: pretrain.sweep?.value, params: payload, pretrainJob: id,
+                                        sweepValue: pretrain.sweep?.list == nil ? pretrain.sweep?.value : nil, params: payload, pretrainJob: id,
                                         points: pretrain.points)
                 }
             }
