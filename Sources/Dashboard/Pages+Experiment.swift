@@ -42,13 +42,13 @@ extension Pages {
     /// The report's label-efficiency curves (``ExperimentReport/svg(options:)``): one panel per task and protocol.
     static func curves(_ db: PostgresConnection, id: Int64, name: String) throws -> Markup {
         let store = ResultsStore(db)
-        let rows = try store.resultRows(experiment: id)
-        guard !rows.isEmpty else {
+        // A spec that no longer decodes (an older build's) still draws, by its name and the database's order.
+        let spec = try? store.resolvedSpec(experiment: id)
+        let report = try store.report(experiment: id, name: spec?.name ?? shortened(name, to: 60),
+                                      methodOrder: spec.map { ExperimentPlan.series(of: $0) } ?? [])
+        guard !report.labelEfficiency.isEmpty else {
             return "<h2>Label-efficiency curves</h2><p class=\"empty\">No evaluation results yet.</p>"
         }
-        // A spec that no longer decodes (an older build's) still draws, by its name and the rows' own order.
-        let report = (try? store.resolvedSpec(experiment: id)).map { ExperimentReport(spec: $0, rows: rows) }
-            ?? ExperimentReport(experiment: shortened(name, to: 60), rows: rows)
         var options = SVGOptions()
         options.columns = 3
         var svg = report.svg(options: options)

@@ -100,15 +100,17 @@ extension ExperimentSpec {
                     + "label subsets for every method") { spec, value, path in
             spec.seeds = try readSeeds(value, path: path)
         },
-        .custom("baseline", default: "`dual_encoder` if present", "the method label gains are measured against") {
+        .custom("baseline", default: "`dual_encoder` if present",
+                "the method label gains are measured against (paired at the same sweep point where the baseline is "
+                    + "swept too), or one series such as `dual_encoder[batch_size=32]`") {
             spec, value, path in
-            spec.baseline = try SpecValue.choice(value, path: path, allowed: spec.methods.map(\.label),
-                                                 what: "baseline method")
-        },
-        .custom("sweep", default: "none", "one pretraining per value of one method field: see `sweep.*`") {
+            spec.baseline = try SpecValue.string(value, path: path)  // checked once the sweep is read
+        }.after("methods"),
+        .custom("sweep", default: "none",
+                "one pretraining per value of one method field, or per point of a grid over several: see `sweep.*`") {
             spec, value, path in
             spec.sweep = try SweepSpec.read(value, path: path, methods: spec.methods)
-        },
+        }.after("methods"),
         .custom("fine_tune", default: "see `fine_tune.*`", "settings of the `fine_tune` protocol") { spec, value, path in
             spec.fineTune = try FineTuneSpec.read(value, path: path)
         },
@@ -139,10 +141,26 @@ extension ExperimentSpec {
             encoder: EncoderSpec(), methods: methodNames.map { MethodSpec.defaults(for: $0) }, tasks: defaultTasks,
             protocols: protocolNames, labelFractions: defaultLabelFractions, seeds: Array(0..<5), baseline: nil,
             sweep: nil, fineTune: FineTuneSpec(), linearProbe: LinearProbeSpec())
-        try SpecFields.read(fields, value, into: &spec, path: path)
+        var errors: [ExperimentSpecError] = []
+        do {
+            try SpecFields.read(fields, value, into: &spec, path: path)
+        } catch let error as ExperimentSpecError { errors.append(error) }
         if try SpecReader(value, path: path).value("baseline") == nil {
             spec.baseline = spec.methods.contains { $0.label == "dual_encoder" } ? "dual_encoder" : nil
+        } else if let baseline = spec.baseline {
+            // A label, or a series of the plan (checked only when the methods and the sweep read cleanly).
+            let dependsOn = ["methods", "sweep", "baseline"].map { specPath(path, $0) }
+            let clean = !errors.flatMap(\.all).contains { error in dependsOn.contains { error.path.hasPrefix($0) } }
+            if clean {
+                let labels = spec.methods.map(\.label)
+                let allowed = labels + ExperimentPlan.series(of: spec).filter { !labels.contains($0) }
+                do {
+                    _ = try SpecValue.choice(.string(baseline), path: specPath(path, "baseline"), allowed: allowed,
+                                             what: "baseline method")
+                } catch let error as ExperimentSpecError { errors.append(error) }
+            }
         }
+        if !errors.isEmpty { throw ExperimentSpecError(collecting: errors) }
         return spec
     }
 
@@ -423,6 +441,21 @@ extension MethodSpec {
         .methodDouble("gradient_clip", \.gradientClip, SpecInterval(low: 0, high: 1000, float32: true), default: 1,
                       methods: trainedMethods, "largest global gradient norm per step (larger ones are scaled down); 0 "
                           + "turns clipping off"),
+        SpecField(
+            key: "budget", defaultText: "`epochs`",
+            doc: "exactly one of `epochs`, `steps`, `examples` (see `methods[].budget.*`), instead of `epochs`; the "
+                + "report states every series' steps, examples and seconds",
+            read: { spec, value, path in
+                let budget = try BudgetSpec.read(value, path: path)
+                if budget.unit == .epochs {
+                    spec.epochs = budget.amount
+                    spec.budget = nil
+                } else {
+                    spec.epochs = nil
+                    spec.budget = budget
+                }
+            },
+            methods: trainedMethods),
     ]
 
     /// The JSON keys a method of `name` accepts.
@@ -451,31 +484,130 @@ extension MethodSpec {
         var spec = defaults(for: name)
         try SpecFields.read(fields.filter { $0.methods?.contains(name) ?? true }, value, into: &spec, path: path,
                             context: " for method \"\(name)\"")
+        if reader.value("epochs") != nil && reader.value("budget") != nil {
+            throw ExperimentSpecError(
+                path: reader.path("budget"),
+                message: "given with \"epochs\"; give one of them (a budget in epochs is {\"epochs\": N})")
+        }
+        return spec
+    }
+}
+
+extension BudgetSpec {
+    /// The keys of `methods[].budget`: exactly one is given.
+    static let fields: [SpecField<BudgetSpec>] = [
+        .custom("epochs", default: "100", "1-100000: full passes over the pretraining users (as `methods[].epochs`)") {
+            spec, value, path in spec = BudgetSpec(.epochs, try SpecValue.int(value, path: path, range: 1...100_000))
+        },
+        .custom("steps", default: "none",
+                "1-100000000: optimiser steps; training stops after exactly this many (the last epoch may be partial)") {
+            spec, value, path in spec = BudgetSpec(.steps, try SpecValue.int(value, path: path, range: 1...100_000_000))
+        },
+        .custom("examples", default: "none",
+                "1-100000000000: examples seen; ⌈examples / batch⌉ steps of a full batch") {
+            spec, value, path in
+            spec = BudgetSpec(.examples, try SpecValue.int(value, path: path, range: 1...100_000_000_000))
+        },
+    ]
+
+    static func read(_ value: SpecJSON, path: String) throws -> BudgetSpec {
+        let reader = try SpecReader(value, path: path)
+        let given = fields.map(\.key).filter { reader.value($0) != nil }
+        guard given.count == 1 else {
+            try reader.rejectUnknownKeys(fields.map(\.key))
+            throw ExperimentSpecError(
+                path: path,
+                message: given.isEmpty
+                    ? "expected exactly one of epochs, steps, examples, found none"
+                    : "expected exactly one of epochs, steps, examples, found \(given.joined(separator: " and "))")
+        }
+        var spec = BudgetSpec(.epochs, 100)
+        try SpecFields.read(fields, value, into: &spec, path: path)
         return spec
     }
 }
 
 extension SweepSpec {
-    /// The parameters a sweep may vary: the sweepable method fields.
-    public static let parameters = MethodSpec.fields.filter { $0.sweep != nil }.map(\.key)
+    /// The augmentation rates a sweep may vary, as `augmentations.crop` etc. (methods with augmentations only).
+    private static let augmentationRules: [(String, SweepRule<MethodSpec>)] = {
+        let crop = SpecInterval(low: 0, high: 1, lowOpen: true)
+        let mask = SpecInterval(low: 0, high: 1, highOpen: true)
+        let reorder = SpecInterval(low: 0, high: 1)
+        return [
+            ("augmentations.crop", SweepRule(read: { try crop.read($0, path: $1) },
+                                             apply: { $0.augmentations?.crop = $1 })),
+            ("augmentations.mask", SweepRule(read: { try mask.read($0, path: $1) },
+                                             apply: { $0.augmentations?.mask = $1 })),
+            ("augmentations.reorder", SweepRule(read: { try reorder.read($0, path: $1) },
+                                                apply: { $0.augmentations?.reorder = $1 })),
+        ]
+    }()
+
+    /// How a list-valued parameter reads one value (to its items joined by `+`) and applies it.
+    private struct ListRule: Sendable {
+        let read: @Sendable (SpecJSON, String) throws -> String
+        let apply: @Sendable (inout MethodSpec, String) -> Void
+    }
+
+    /// The list-valued parameters: projector widths (λ follows 1 / last width unless the method sets λ or λ is
+    /// swept) and the set of enabled augmentations.
+    private static let listRules: [(String, ListRule)] = [
+        ("projector", ListRule(
+            read: { value, path in
+                let widths = try SpecValue.list(value, path: path, unique: false, describe: { "\($0)" }) {
+                    try SpecValue.int($0, path: $1, range: 1...65536)
+                }
+                guard widths.count <= 8 else {
+                    throw ExperimentSpecError(path: path, message: "\(widths.count) layers; expected 1 to 8 layer widths")
+                }
+                return widths.map(String.init).joined(separator: "+")
+            },
+            apply: { method, list in
+                let widths = list.split(separator: "+").compactMap { Int($0) }
+                guard let last = widths.last else { return }
+                if let old = method.projector?.last, method.lambda == 1.0 / Double(old) {
+                    method.lambda = 1.0 / Double(last)
+                }
+                method.projector = widths
+            })),
+        ("augmentations.enabled", ListRule(
+            read: { value, path in
+                try SpecValue.list(value, path: path, describe: { "\"\($0)\"" }) {
+                    try SpecValue.choice($0, path: $1, allowed: AugmentationSpec.names, what: "augmentation")
+                }.joined(separator: "+")
+            },
+            apply: { method, list in method.augmentations?.enabled = list.split(separator: "+").map(String.init) })),
+    ]
+
+    /// The parameters a sweep may vary, in the order series names list them: the sweepable method fields, the
+    /// augmentation rates `augmentations.crop`, `augmentations.mask`, `augmentations.reorder`, then the list-valued
+    /// `projector` (widths) and `augmentations.enabled` (a set).
+    public static let parameters =
+        MethodSpec.fields.filter { $0.sweep != nil }.map(\.key) + augmentationRules.map { $0.0 } + listRules.map { $0.0 }
 
     /// Whether `parameter` is a field of `method` (for example `lambda` of `barlow_twins` only).
     public static func applies(_ parameter: String, to method: MethodSpec) -> Bool {
-        MethodSpec.keys(for: method.name).contains(parameter)
+        let key = parameter.hasPrefix("augmentations.") ? "augmentations" : parameter
+        return MethodSpec.keys(for: method.name).contains(key)
     }
 
     /// The sweep rule of `parameter`.
     private static func rule(_ parameter: String) -> SweepRule<MethodSpec>? {
         MethodSpec.fields.first { $0.key == parameter }?.sweep
+            ?? augmentationRules.first { $0.0 == parameter }?.1
     }
 
     /// The keys of `sweep`.
     static let fields: [SpecField<SweepSpec>] = [
-        .custom("parameter", default: "required",
-                "the method field to vary: " + parameters.map { "`\($0)`" }.joined(separator: ", ")) { _, _, _ in },
-        .custom("values", default: "required",
+        .custom("parameter", default: "required unless `grid`",
+                "one method field to vary: " + parameters.map { "`\($0)`" }.joined(separator: ", ")) { _, _, _ in },
+        .custom("values", default: "required with `parameter`",
                 "non-empty, without duplicates, each in the field's own range; one pretraining per value") { _, _, _ in },
-        .custom("methods", default: "every method the parameter applies to", "the labels of the swept methods") {
+        .custom("grid", default: "none",
+                "instead of `parameter` and `values`: an object of parameters to value lists; one pretraining per "
+                    + "point of the cartesian grid of the parameters that apply to the method, named "
+                    + "`label[p=v,q=w]` (parameters in the order above)") { _, _, _ in },
+        .custom("methods", default: "every method a parameter applies to", "the labels of the swept methods") {
             _, _, _ in
         },
     ]
@@ -484,56 +616,112 @@ extension SweepSpec {
         try read(value, path: path, methods: nil)
     }
 
-    /// Reads the sweep; with `methods` given, checks that every swept label exists and takes the parameter, and
-    /// defaults the swept methods to every method the parameter applies to.
+    /// Reads one axis: the values of `parameter` at `path`.
+    private static func axis(_ parameter: String, _ value: SpecJSON, path: String) throws -> Axis {
+        if let listRule = listRules.first(where: { $0.0 == parameter })?.1 {
+            let lists = try SpecValue.list(value, path: path, describe: { "[\($0.replacingOccurrences(of: "+", with: ", "))]" }) {
+                try listRule.read($0, $1)
+            }
+            return Axis(parameter: parameter, lists: lists)
+        }
+        let rule = Self.rule(parameter)!
+        let values = try SpecValue.list(value, path: path, describe: { SpecJSON.format($0) }) { try rule.read($0, $1) }
+        return Axis(parameter: parameter, values: values)
+    }
+
+    /// Reads the sweep; with `methods` given, checks that every swept label exists and takes a swept parameter,
+    /// and defaults the swept methods to every method a parameter applies to.
     static func read(_ value: SpecJSON, path: String, methods: [MethodSpec]?) throws -> SweepSpec {
         let reader = try SpecReader(value, path: path)
         try reader.rejectUnknownKeys(fields.map(\.key))
-        let parameter = try SpecValue.choice(
-            reader.required("parameter", expected: "one of \(parameters.joined(separator: ", "))"),
-            path: reader.path("parameter"), allowed: parameters, what: "sweep parameter")
-        let rule = Self.rule(parameter)!
-        let values = try SpecValue.list(
-            reader.required("values", expected: "a non-empty list of values of \(parameter)"),
-            path: reader.path("values"), describe: { SpecJSON.format($0) }
-        ) { try rule.read($0, $1) }
-        let applicable = methods?.filter { applies(parameter, to: $0) }.map(\.label)
-        var swept: [String]
+        var axes: [Axis]
+        if let grid = reader.value("grid") {
+            for key in ["parameter", "values"] where reader.value(key) != nil {
+                throw ExperimentSpecError(
+                    path: reader.path(key), message: "not used with \"grid\"; give either grid or parameter and values")
+            }
+            let gridReader = try SpecReader(grid, path: reader.path("grid"))
+            try gridReader.rejectUnknownKeys(parameters, context: " (sweep parameter)")
+            axes = try parameters.compactMap { parameter in
+                try gridReader.value(parameter).map { try axis(parameter, $0, path: gridReader.path(parameter)) }
+            }
+            guard !axes.isEmpty else {
+                throw ExperimentSpecError(
+                    path: reader.path("grid"),
+                    message: "expected at least one parameter with its values; allowed: "
+                        + parameters.joined(separator: ", "))
+            }
+        } else {
+            let parameter = try SpecValue.choice(
+                reader.required("parameter", expected: "one of \(parameters.joined(separator: ", ")) (or a grid)"),
+                path: reader.path("parameter"), allowed: parameters, what: "sweep parameter")
+            axes = [try axis(parameter, reader.required("values", expected: "a non-empty list of values of \(parameter)"),
+                             path: reader.path("values"))]
+        }
+        let swept = axes.map(\.parameter)
+        let named = swept.count == 1 ? swept[0] : "any of " + swept.joined(separator: ", ")
+        let applicable = methods?.filter { method in swept.contains { applies($0, to: method) } }.map(\.label)
+        var labels: [String]
         if let listed = reader.value("methods") {
             let allowed = applicable ?? []
-            swept = try SpecValue.list(listed, path: reader.path("methods"), describe: { "\"\($0)\"" }) {
+            labels = try SpecValue.list(listed, path: reader.path("methods"), describe: { "\"\($0)\"" }) {
                 item, itemPath in
                 let label = try SpecValue.string(item, path: itemPath)
                 if let methods, !allowed.contains(label) {
                     let known = methods.map(\.label)
                     let message =
                         known.contains(label)
-                        ? "method \"\(label)\" has no \(parameter); allowed: \(allowed.joined(separator: ", "))"
+                        ? "method \"\(label)\" has no \(named); allowed: \(allowed.joined(separator: ", "))"
                         : "unknown method label \"\(label)\"; allowed: \(allowed.joined(separator: ", "))"
                     throw ExperimentSpecError(path: itemPath, message: message)
                 }
                 return label
             }
         } else {
-            swept = applicable ?? []
+            labels = applicable ?? []
         }
-        if let methods, swept.isEmpty {
-            let takers = ExperimentSpec.methodNames.filter { MethodSpec.keys(for: $0).contains(parameter) }
+        if let methods, labels.isEmpty {
+            let takers = ExperimentSpec.methodNames.filter { name in
+                swept.contains { applies($0, to: MethodSpec(name: name, label: name)) }
+            }
             throw ExperimentSpecError(
-                path: reader.path("parameter"),
+                path: reader.value("grid") == nil ? reader.path("parameter") : reader.path("grid"),
                 message:
-                    "\"\(parameter)\" applies to none of the methods "
+                    "\"\(swept.joined(separator: ", "))\" applies to none of the methods "
                     + "(\(methods.map(\.label).joined(separator: ", "))); "
                     + "it applies to \(takers.joined(separator: ", "))")
         }
-        return SweepSpec(parameter: parameter, values: values, methods: swept)
+        return SweepSpec(axes: axes, methods: labels)
     }
 
     /// The method with `parameter` set to `value`.
     public func applying(_ value: Double, to method: MethodSpec) -> MethodSpec {
+        applying([SweepPoint(parameter: parameter, value: value)], to: method)
+    }
+
+    /// The method with every point's parameter set to its value.
+    public func applying(_ points: [SweepPoint], to method: MethodSpec) -> MethodSpec {
         var method = method
-        Self.rule(parameter)?.apply(&method, value)
+        // Lists first: a projector sets λ's default, which a swept λ then overrides.
+        for point in points {
+            if let list = point.list { Self.listRules.first { $0.0 == point.parameter }?.1.apply(&method, list) }
+        }
+        for point in points where point.list == nil { Self.rule(point.parameter)?.apply(&method, point.value) }
         return method
+    }
+
+    /// The sweep points of `method`: `[]` (one unswept variant) when it is not swept, else the cartesian grid of
+    /// the axes that apply to it, the first axis varying slowest.
+    public func points(for method: MethodSpec) -> [[SweepPoint]] {
+        guard methods.contains(method.label) else { return [[]] }
+        var grid: [[SweepPoint]] = [[]]
+        for axis in axes where Self.applies(axis.parameter, to: method) {
+            grid = grid.flatMap { prefix in
+                axis.lists.map { lists in lists.map { prefix + [SweepPoint(parameter: axis.parameter, list: $0)] } }
+                    ?? axis.values.map { prefix + [SweepPoint(parameter: axis.parameter, value: $0)] }
+            }
+        }
+        return grid
     }
 }
 

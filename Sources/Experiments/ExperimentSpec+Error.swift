@@ -8,12 +8,29 @@ public struct ExperimentSpecError: Error, Equatable, Sendable, CustomStringConve
     /// What is wrong, with the allowed values and the value found.
     public var message: String
 
+    /// Further independent errors of the same spec, found after this one (empty for a single error).
+    public var more: [ExperimentSpecError] = []
+
     /// Creates an error for the field at `path`.
     public init(path: String, message: String) {
         self.path = path
         self.message = message
     }
 
-    /// `path: message`, or the message alone for the root.
-    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+    /// One error standing for all of `errors` (non-empty, flattened), in the order they were found.
+    init(collecting errors: [ExperimentSpecError]) {
+        let all = errors.flatMap(\.all)
+        self = all[0]
+        more = Array(all.dropFirst())
+    }
+
+    /// This error and every further one, each without ``more``.
+    public var all: [ExperimentSpecError] {
+        [ExperimentSpecError(path: path, message: message)] + more.flatMap(\.all)
+    }
+
+    /// `path: message` (the message alone for the root), one line per error.
+    public var description: String {
+        all.map { $0.path.isEmpty ? $0.message : "\($0.path): \($0.message)" }.joined(separator: "\n")
+    }
 }

@@ -240,15 +240,27 @@ enum SpecValue {
             throw ExperimentSpecError(path: path, message: "expected a non-empty array, found an empty one")
         }
         var result: [T] = []
+        var positions: [Int] = []
+        var errors: [ExperimentSpecError] = []
         for (index, item) in items.enumerated() {
             let itemPath = "\(path)[\(index)]"
-            let parsed = try element(item, itemPath)
+            let parsed: T
+            do {
+                parsed = try element(item, itemPath)
+            } catch let error as ExperimentSpecError {
+                errors.append(error)  // the other elements are still read, so every bad one is reported
+                continue
+            }
             if unique, let first = result.firstIndex(of: parsed) {
-                throw ExperimentSpecError(
-                    path: itemPath, message: "duplicate value \(describe(parsed)) (already at \(path)[\(first)])")
+                errors.append(ExperimentSpecError(
+                    path: itemPath,
+                    message: "duplicate value \(describe(parsed)) (already at \(path)[\(positions[first])])"))
+                continue
             }
             result.append(parsed)
+            positions.append(index)
         }
+        if !errors.isEmpty { throw ExperimentSpecError(collecting: errors) }
         return result
     }
 }

@@ -211,6 +211,7 @@ public struct MethodSpec: Sendable, Equatable, Codable, SpecSection {
         case lambda, projector, temperature, augmentations
         case hashBuckets = "hash_buckets"
         case gradientClip = "gradient_clip"
+        case budget
     }
 
     /// One of `barlow_twins`, `dual_encoder`, `contrastive`, `none`, `bag_of_items`. Required.
@@ -240,6 +241,9 @@ public struct MethodSpec: Sendable, Equatable, Codable, SpecSection {
     /// The largest global gradient norm before a step (larger gradients are scaled down), in `[0, 1000]`, 0 for no
     /// clipping; default 1. Trained methods only.
     public var gradientClip: Double?
+    /// A training budget in optimiser steps or examples seen instead of `epochs` (which is then `nil`); a budget
+    /// in epochs is read as `epochs`. Trained methods only.
+    public var budget: BudgetSpec?
 
     /// Whether the method trains an encoder (and so has epochs, batch size, learning rate…).
     public var trains: Bool { ["barlow_twins", "dual_encoder", "contrastive"].contains(name) }
@@ -247,22 +251,128 @@ public struct MethodSpec: Sendable, Equatable, Codable, SpecSection {
     public var hasEncoder: Bool { name != "bag_of_items" }
 }
 
-/// A sweep over one pretraining hyper-parameter: each swept method gets one pretraining per value and seed.
+/// How long a method trains when not by epochs: exactly `steps` optimiser steps (the last epoch may end
+/// part-way), or `⌈examples / B⌉` steps of batch `B`, so that methods and batch sizes compare at equal steps or
+/// equal examples. Written as `{"steps": N}` or `{"examples": N}`.
+public struct BudgetSpec: Sendable, Equatable, Codable, SpecSection {
+    /// The budget's unit.
+    public enum Unit: String, Sendable, Equatable, Codable, CaseIterable {
+        /// Full passes over the pretraining users (stored as `methods[].epochs`).
+        case epochs
+        /// Optimiser steps.
+        case steps
+        /// Examples seen (`steps · B`).
+        case examples
+    }
+
+    /// The unit.
+    public var unit: Unit
+    /// How many, at least 1.
+    public var amount: Int
+
+    /// A budget of `amount` `unit`.
+    public init(_ unit: Unit, _ amount: Int) {
+        self.unit = unit
+        self.amount = amount
+    }
+
+    /// Decodes through ``read(_:path:)`` (exactly one unit, in its range).
+    public init(from decoder: any Decoder) throws {
+        self = try Self.read(try SpecJSON(from: decoder), path: specPath(decoder.codingPath))
+    }
+
+    /// Encodes as `{"steps": N}` (the unit as the only key).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: SpecCodingKey.self)
+        try container.encode(amount, forKey: SpecCodingKey(unit.rawValue))
+    }
+}
+
+/// A sweep over one or several pretraining hyper-parameters: each swept method gets one pretraining per point of
+/// the cartesian grid of the parameters that apply to it (and per seed).
+///
+/// JSON: `{"parameter": "batch_size", "values": [32, 64]}` for one parameter, or
+/// `{"grid": {"batch_size": [32, 64], "lambda": [0.005, 0.01]}}` for several; `methods` optional in both.
 public struct SweepSpec: Sendable, Equatable, Codable, SpecSection {
+    /// One swept parameter and its values.
+    public struct Axis: Sendable, Equatable, Codable {
+        /// The method field, one of ``SweepSpec/parameters``.
+        public var parameter: String
+        /// Its values, non-empty and without duplicates (empty for a list-valued parameter).
+        public var values: [Double]
+        /// For a list-valued parameter (`projector`, `augmentations.enabled`): each list joined by `+`.
+        public var lists: [String]?
+
+        /// `parameter` over `values`.
+        public init(parameter: String, values: [Double]) {
+            self.parameter = parameter
+            self.values = values
+        }
+
+        /// List-valued `parameter` over `lists` (each joined by `+`: `128+64`).
+        public init(parameter: String, lists: [String]) {
+            self.parameter = parameter
+            self.values = []
+            self.lists = lists
+        }
+    }
+
     /// A sweep of `parameter` over `values` for the methods labelled `methods`.
     public init(parameter: String, values: [Double], methods: [String]) {
-        self.parameter = parameter
-        self.values = values
+        self.init(axes: [Axis(parameter: parameter, values: values)], methods: methods)
+    }
+
+    /// A cartesian sweep over `axes` (in ``SweepSpec/parameters`` order) for the methods labelled `methods`.
+    public init(axes: [Axis], methods: [String]) {
+        self.axes = axes
         self.methods = methods
     }
 
-    /// The hyper-parameter: one of ``SweepSpec/parameters``. Required.
-    public var parameter: String
-    /// The values, non-empty and without duplicates, each in the parameter's own range. Required.
-    public var values: [Double]
-    /// The labels of the swept methods; default every method the parameter applies to.
+    /// The swept parameters with their values, in the order of ``SweepSpec/parameters`` (the order of series
+    /// names). Required: one axis (`parameter` + `values`) or several (`grid`).
+    public var axes: [Axis]
+    /// The labels of the swept methods; default every method at least one parameter applies to.
     public var methods: [String]
 
+    /// The first (for a one-parameter sweep, the only) parameter.
+    public var parameter: String { axes[0].parameter }
+    /// The first parameter's values.
+    public var values: [Double] { axes[0].values }
+
+    enum CodingKeys: String, CodingKey {
+        case parameter, values, grid, methods
+    }
+
+    /// Decodes through ``read(_:path:)`` (either form, every value in its field's range).
+    public init(from decoder: any Decoder) throws {
+        self = try Self.read(try SpecJSON(from: decoder), path: specPath(decoder.codingPath))
+    }
+
+    /// Encodes one axis as `parameter` + `values` (the form older specs use) and several as `grid`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        func encodeValues<Key: CodingKey>(_ axis: Axis, in container: inout KeyedEncodingContainer<Key>, at key: Key)
+            throws {
+            if let lists = axis.lists {
+                let items = lists.map { $0.split(separator: "+").map(String.init) }
+                if axis.parameter == "projector" {
+                    try container.encode(items.map { $0.compactMap { Int($0) } }, forKey: key)
+                } else {
+                    try container.encode(items, forKey: key)
+                }
+            } else {
+                try container.encode(axis.values, forKey: key)
+            }
+        }
+        if axes.count == 1 {
+            try container.encode(axes[0].parameter, forKey: .parameter)
+            try encodeValues(axes[0], in: &container, at: .values)
+        } else {
+            var grid = container.nestedContainer(keyedBy: SpecCodingKey.self, forKey: .grid)
+            for axis in axes { try encodeValues(axis, in: &grid, at: SpecCodingKey(axis.parameter)) }
+        }
+        try container.encode(methods, forKey: .methods)
+    }
 }
 
 /// Settings of the `fine_tune` protocol.
@@ -302,4 +412,17 @@ public struct LinearProbeSpec: Sendable, Equatable, Codable, SpecSection {
     public var defaultL2: Double = 1e-2
     /// The fewest validation labels with which the grid is searched, 0...1,000,000; default 20.
     public var minValidationLabels: Int = 20
+}
+
+/// A JSON key chosen at run time (``BudgetSpec``'s unit).
+struct SpecCodingKey: CodingKey {
+    /// The key.
+    var stringValue: String
+    /// Never an index.
+    var intValue: Int? { nil }
+
+    /// The key `name`.
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { return nil }
 }

@@ -52,7 +52,12 @@ public struct ExperimentSubmission: Sendable {
             else if let path = spec.dataset.itemAttributes { spec.dataset.itemAttributes = Self.absolute(path) }
             return spec
         } catch let error as ExperimentSpecError {
-            throw SpecFileError(file: file.path, message: error.description)
+            let errors = error.all
+            throw SpecFileError(
+                file: file.path,
+                message: errors.count == 1
+                    ? error.description
+                    : "\(errors.count) errors:\n" + errors.map { "  " + $0.description }.joined(separator: "\n"))
         }
     }
 

@@ -22,25 +22,25 @@ public struct ExperimentPlan: Sendable, Equatable {
         experiment = spec.name
         jobs = []
         for method in spec.methods {
-            var variants: [(MethodSpec, SweepPoint?)] = [(method, nil)]
-            if let sweep = spec.sweep, sweep.methods.contains(method.label) {
-                variants = sweep.values.map { value in
-                    (sweep.applying(value, to: method), SweepPoint(parameter: sweep.parameter, value: value))
-                }
-            }
-            for (variant, point) in variants {
-                let series = point.map { "\(method.label)[\($0.label)]" } ?? method.label
+            for points in spec.sweep?.points(for: method) ?? [[]] {
+                let variant = spec.sweep?.applying(points, to: method) ?? method
                 for seed in spec.seeds {
-                    appendJobs(spec: spec, method: variant, point: point, series: series, seed: seed)
+                    appendJobs(spec: spec, method: variant, points: points, seed: seed)
                 }
             }
         }
     }
 
-    private mutating func appendJobs(
-        spec: ExperimentSpec, method: MethodSpec, point: SweepPoint?, series: String, seed: Int
-    ) {
-        let stem = "\(method.label)/seed=\(seed)" + (point.map { "/\($0.label)" } ?? "")
+    /// The series of `spec` in plan order: per method, its label, or one `label[p=v,...]` per sweep point.
+    public static func series(of spec: ExperimentSpec) -> [String] {
+        spec.methods.flatMap { method in
+            (spec.sweep?.points(for: method) ?? [[]]).map { SweepPoint.series(method.label, $0) }
+        }
+    }
+
+    private mutating func appendJobs(spec: ExperimentSpec, method: MethodSpec, points: [SweepPoint], seed: Int) {
+        let series = SweepPoint.series(method.label, points)
+        let stem = "\(method.label)/seed=\(seed)" + points.map { "/\($0.label)" }.joined()
         let pretrainKey = "pretrain/\(stem)"
         let embedKey = "embed/\(stem)"
         jobs.append(
@@ -48,7 +48,8 @@ public struct ExperimentPlan: Sendable, Equatable {
                 key: pretrainKey,
                 payload: .pretrain(
                     PretrainPayload(
-                        experiment: spec.name, series: series, method: method, sweep: point, seed: seed,
+                        experiment: spec.name, series: series, method: method,
+                        sweep: points.count == 1 ? points[0] : nil, grid: points.count > 1 ? points : nil, seed: seed,
                         trainingSeed: Self.derivedSeed(key: pretrainKey, seed: seed), dataset: spec.dataset,
                         preprocessing: spec.preprocessing, encoder: spec.encoder
                     )), dependencies: []))

@@ -21,8 +21,11 @@ public enum JobKind: String, Sendable, Codable, CaseIterable, Comparable {
 public struct SweepPoint: Sendable, Equatable, Hashable, Codable {
     /// The swept parameter.
     public var parameter: String
-    /// Its value.
+    /// Its value (0 for a list-valued parameter).
     public var value: Double
+    /// For a list-valued parameter (`projector`, `augmentations.enabled`): the list joined by `+` (`128+64`,
+    /// `crop+mask`); `nil` for a number.
+    public var list: String?
 
     /// A sweep value of `parameter`.
     public init(parameter: String, value: Double) {
@@ -30,8 +33,22 @@ public struct SweepPoint: Sendable, Equatable, Hashable, Codable {
         self.value = value
     }
 
-    /// `parameter=value`, with integral values written without a fraction (`batch_size=64`, `lr=0.001`).
-    public var label: String { "\(parameter)=\(ExperimentPlan.format(value))" }
+    /// A list value of `parameter`, its items joined by `+`.
+    public init(parameter: String, list: String) {
+        self.parameter = parameter
+        self.value = 0
+        self.list = list
+    }
+
+    /// `parameter=value`, with integral values written without a fraction (`batch_size=64`, `lr=0.001`), lists
+    /// joined by `+` (`projector=128+64`).
+    public var label: String { "\(parameter)=\(list ?? ExperimentPlan.format(value))" }
+
+    /// The series name of `label` at `points`: `label` outside a sweep, else `label[p=v,q=w]`
+    /// (`barlow_twins[batch_size=32,lambda=0.005]`).
+    public static func series(_ label: String, _ points: [SweepPoint]) -> String {
+        points.isEmpty ? label : "\(label)[\(points.map(\.label).joined(separator: ","))]"
+    }
 }
 
 /// The payload of a `pretrain` job: everything needed to train one method for one seed.
@@ -42,8 +59,11 @@ public struct PretrainPayload: Sendable, Equatable, Codable {
     public var series: String
     /// The method with any sweep value applied.
     public var method: MethodSpec
-    /// The sweep value of this job, if any.
+    /// The sweep value of a one-parameter sweep point, if any.
     public var sweep: SweepPoint?
+    /// The point of a cartesian sweep over several parameters (`nil` otherwise, so that one-parameter payloads
+    /// stay as they were).
+    public var grid: [SweepPoint]?
     /// The experiment seed: it fixes the user split (the same for every method).
     public var seed: Int
     /// The job's own seed for initialisation, augmentation and batching, derived from its key and `seed`.
@@ -56,10 +76,13 @@ public struct PretrainPayload: Sendable, Equatable, Codable {
     public var encoder: EncoderSpec
 
     enum CodingKeys: String, CodingKey {
-        case experiment, series, method, sweep, seed
+        case experiment, series, method, sweep, grid, seed
         case trainingSeed = "training_seed"
         case dataset, preprocessing, encoder
     }
+
+    /// The job's sweep point: every swept parameter with its value (`[]` outside a sweep).
+    public var points: [SweepPoint] { grid ?? sweep.map { [$0] } ?? [] }
 }
 
 /// The payload of an `embed` job: embed every user with the checkpoint of `pretrainKey`.

@@ -47,4 +47,22 @@ extension ExperimentReport {
                 ]
             })
     }
+
+    /// The verdicts as CSV with a header line: `task,protocol,method,baseline,fraction_range,fractions,seeds,
+    /// mean_difference,sd,p_value,p_holm,comparisons,lower,upper,verdict,sentence`.
+    public func verdictCSV() -> String {
+        Self.csv(
+            header: [
+                "task", "protocol", "method", "baseline", "fraction_range", "fractions", "seeds", "mean_difference",
+                "sd", "p_value", "p_holm", "comparisons", "lower", "upper", "verdict", "sentence",
+            ],
+            rows: verdicts.map { row in
+                [
+                    row.task, row.evaluationProtocol, row.method, row.baseline, row.fractionRange, row.fractions,
+                    "\(row.seeds)", Self.csvNumber(row.meanDifference), Self.csvNumber(row.sd),
+                    Self.csvNumber(row.pValue), Self.csvNumber(row.pHolm), "\(row.comparisons)",
+                    Self.csvNumber(row.lower), Self.csvNumber(row.upper), row.verdict, row.sentence,
+                ]
+            })
+    }
 }

@@ -185,7 +185,9 @@ extension ExperimentReport {
         // The majority-class accuracy is a reference for accuracy only (not for ROC-AUC, F1 or balanced accuracy).
         let showsAccuracy = metric == .accuracy
             || (metric == .primary && !ExperimentSpec.multiLabelTasks.contains(task))
-        let majority = options.showMajority && showsAccuracy ? Stats.mean(rows.compactMap(\.majorityAccuracy)) : nil
+        let majorities = rows.compactMap(\.majorityAccuracy)
+        let majority = options.showMajority && showsAccuracy && !majorities.isEmpty
+            ? majorities.reduce(0, +) / Double(majorities.count) : nil
         var yLow = rows.map { $0.mean - ($0.sd ?? 0) }.min() ?? 0
         var yHigh = rows.map { $0.mean + ($0.sd ?? 0) }.max() ?? 1
         if let majority {

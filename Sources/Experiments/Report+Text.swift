@@ -87,8 +87,43 @@ extension ExperimentReport {
             + alignedTable(header: header, rows: rows, rightAligned: [3, 4, 5, 6, 7])
     }
 
-    /// Both tables as text, separated by a blank line: what `seqtwins report` prints.
+    /// The verdicts as aligned text, then one plain sentence per row: pooled over each label-fraction range, with
+    /// Holm-adjusted p-values and intervals over the rows shown.
+    public func verdictText() -> String {
+        guard let baseline else { return "no baseline: no verdicts" }
+        let header = ["task", "protocol", "method", "labels", "seeds", "gain", "holm interval", "p", "p holm", "verdict"]
+        let rows = verdicts.map { row in
+            [
+                row.task, row.evaluationProtocol, row.method, row.fractions, "\(row.seeds)",
+                Self.fixed(row.meanDifference, signed: true),
+                row.lower == nil ? "–" : "[\(Self.fixed(row.lower, signed: true)), \(Self.fixed(row.upper, signed: true))]",
+                Self.fixed(row.pValue, digits: 3), Self.fixed(row.pHolm, digits: 3), row.verdict,
+            ]
+        }
+        let comparisons = verdicts.first?.comparisons ?? 0
+        return "verdicts against \(baseline): \(metric.title), per-seed differences averaged over each label range "
+            + "(≤5%, 5-50%, ≥50%), paired over seeds; Holm-adjusted over \(comparisons) comparisons\n"
+            + alignedTable(header: header, rows: rows, rightAligned: [4, 5, 6, 7, 8])
+            + (verdicts.isEmpty ? "" : "\n\n" + verdicts.map(\.sentence).joined(separator: "\n"))
+    }
+
+    /// The budgets as aligned text: what each pretrained series did, mean over its seeds.
+    public func budgetText() -> String {
+        let header = ["series", "seeds", "steps", "examples", "seconds"]
+        let rows = budgets.map { row in
+            [row.series, "\(row.runs)", Self.fixed(row.steps, digits: 0), Self.fixed(row.examples, digits: 0),
+             Self.fixed(row.seconds, digits: 1)]
+        }
+        return "budgets: optimiser steps, examples seen and seconds of pretraining, mean over seeds\n"
+            + alignedTable(header: header, rows: rows, rightAligned: [1, 2, 3, 4])
+    }
+
+    /// Every table as text, separated by blank lines: what `seqtwins report` prints (the verdicts with a baseline,
+    /// the budgets where pretraining recorded them).
     public func text() -> String {
-        labelEfficiencyText() + "\n\n" + gainText() + "\n"
+        var parts = [labelEfficiencyText(), gainText()]
+        if baseline != nil { parts.append(verdictText()) }
+        if !budgets.isEmpty { parts.append(budgetText()) }
+        return parts.joined(separator: "\n\n") + "\n"
     }
 }

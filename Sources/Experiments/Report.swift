@@ -69,17 +69,6 @@ public enum ReportMetric: String, Sendable, Codable, CaseIterable {
     /// ROC-AUC.
     case rocAUC = "roc_auc"
 
-    /// The metric's value in `row`, if it has one.
-    public func value(in row: ResultRow) -> Double? {
-        switch self {
-        case .primary: row.accuracy ?? row.rocAUC
-        case .accuracy: row.accuracy
-        case .balancedAccuracy: row.balancedAccuracy
-        case .macroF1: row.macroF1
-        case .rocAUC: row.rocAUC
-        }
-    }
-
     /// A short column heading for text tables: `acc/auc` for ``primary``, else the raw value.
     public var columnTitle: String { self == .primary ? "acc/auc" : rawValue }
 
@@ -177,109 +166,148 @@ public struct GainRow: Sendable, Equatable, Codable {
     }
 }
 
-/// The tables of `seqtwins report`: label efficiency (mean ± sd over seeds) and gains over a baseline
-/// (paired per seed, with 95% intervals), in a stable order: task, protocol, method, fraction.
+/// A verdict: a series against the baseline on one task and protocol over one label-fraction range, pooled over
+/// seeds (each seed's difference averaged over the range's fractions), with a Holm-adjusted p-value and interval
+/// (`seqtwins.verdicts_of`, Migrations/0050_research.sql).
+public struct VerdictRow: Sendable, Equatable, Codable {
+    /// The series compared.
+    public var method: String
+    /// The baseline series it is paired with.
+    public var baseline: String
+    /// The task.
+    public var task: String
+    /// The protocol.
+    public var evaluationProtocol: String
+    /// `low` (fractions ≤ 5%), `mid` (over 5%, under 50%) or `high` (≥ 50%).
+    public var fractionRange: String
+    /// The fractions pooled, as people read them: `1-5%`.
+    public var fractions: String
+    /// The seeds paired.
+    public var seeds: Int
+    /// The mean over seeds of the per-seed mean difference.
+    public var meanDifference: Double
+    /// The sd of the per-seed differences; `nil` with one seed.
+    public var sd: Double?
+    /// The two-sided paired t-test's p-value; `nil` with one seed.
+    public var pValue: Double?
+    /// The Holm-adjusted p-value over the ``comparisons`` rows.
+    public var pHolm: Double?
+    /// How many rows the adjustment ran over.
+    public var comparisons: Int
+    /// The lower end of the Holm-adjusted interval (it excludes 0 exactly when `pHolm < 0.05`).
+    public var lower: Double?
+    /// The upper end of the Holm-adjusted interval.
+    public var upper: Double?
+    /// `no difference shown`, `<series> better` or `too few seeds`.
+    public var verdict: String
+    /// One plain sentence: `barlow_twins − dual_encoder on future_top_category (linear_probe), 1-5% labels: −0.4
+    /// points [−1.9, +1.1], no difference shown`.
+    public var sentence: String
+
+    enum CodingKeys: String, CodingKey {
+        case method, baseline, task
+        case evaluationProtocol = "protocol"
+        case fractionRange = "fraction_range"
+        case fractions, seeds
+        case meanDifference = "mean_difference"
+        case sd
+        case pValue = "p_value"
+        case pHolm = "p_holm"
+        case comparisons, lower, upper, verdict, sentence
+    }
+}
+
+/// What one series' pretraining actually did, averaged over its seeds (`seqtwins.run_budgets`).
+public struct BudgetRow: Sendable, Equatable, Codable {
+    /// The series.
+    public var series: String
+    /// The runs (seeds) with figures.
+    public var runs: Int
+    /// Mean optimiser steps.
+    public var steps: Double
+    /// Mean examples seen.
+    public var examples: Double
+    /// Mean seconds of training.
+    public var seconds: Double
+
+    /// A series' budget figures.
+    public init(series: String, runs: Int, steps: Double, examples: Double, seconds: Double) {
+        self.series = series
+        self.runs = runs
+        self.steps = steps
+        self.examples = examples
+        self.seconds = seconds
+    }
+}
+
+/// The tables of `seqtwins report`: label efficiency (mean ± sd over seeds), gains over a baseline (paired per
+/// seed, with 95% intervals), verdicts (pooled over fraction ranges, Holm-adjusted) and the series' budgets, in a
+/// stable order: task, protocol, method, fraction. Every figure is computed in the database
+/// (Migrations/0050_research.sql) and read by ``ResultsStore/report(experiment:name:metric:baseline:methodOrder:)``,
+/// so the report and the SQL views cannot disagree.
 public struct ExperimentReport: Sendable, Equatable, Codable {
     /// The experiment's name, for titles.
     public var experiment: String
     /// The metric tabulated.
     public var metric: ReportMetric
-    /// The baseline series of the gain table, if any.
+    /// The baseline of the gain table, if any (a method label or a series).
     public var baseline: String?
     /// The label-efficiency table.
     public var labelEfficiency: [LabelEfficiencyRow]
     /// The gain table (empty without a baseline).
     public var gains: [GainRow]
+    /// The verdicts (empty without a baseline).
+    public var verdicts: [VerdictRow]
+    /// The budgets of the pretrained series.
+    public var budgets: [BudgetRow]
 
     enum CodingKeys: String, CodingKey {
         case experiment, metric, baseline
         case labelEfficiency = "label_efficiency"
-        case gains
+        case gains, verdicts, budgets
     }
 
-    /// Builds both tables for the experiment of `spec`: series in plan order (methods, then sweep values) and
-    /// `baseline` (a series label; default the spec's baseline (a swept baseline has no single series, so gains are then only against an unswept one).
-    public init(spec: ExperimentSpec, rows: [ResultRow], metric: ReportMetric = .primary, baseline: String? = nil) {
-        let order = (try? ExperimentPlan(spec: spec).summary.series.map(\.series)) ?? spec.methods.map(\.label)
-        self.init(experiment: spec.name, rows: rows, metric: metric, baseline: baseline ?? spec.baseline,
-                  methodOrder: order)
-    }
-
-    /// Builds both tables from result rows.
-    /// - Parameters:
-    ///   - rows: one row per series, task, protocol, fraction and seed (a later duplicate replaces an earlier one).
-    ///   - metric: the metric to tabulate; default ``ReportMetric/primary``.
-    ///   - baseline: the series to compare against; `nil` for no gain table.
-    ///   - methodOrder: the order of series; default their first appearance in `rows`.
+    /// A report of the given tables, ordered by task (first appearance), protocol (`linear_probe`, `fine_tune`),
+    /// series in `methodOrder` (series it does not list after, in first appearance), then fraction.
     public init(
-        experiment: String, rows: [ResultRow], metric: ReportMetric = .primary, baseline: String? = nil,
-        methodOrder: [String]? = nil
+        experiment: String, metric: ReportMetric = .primary, baseline: String? = nil,
+        labelEfficiency: [LabelEfficiencyRow], gains: [GainRow] = [], verdicts: [VerdictRow] = [],
+        budgets: [BudgetRow] = [], methodOrder: [String] = []
     ) {
+        func ranks(_ values: [String]) -> [String: Int] {
+            var rank: [String: Int] = [:]
+            for value in values where rank[value] == nil { rank[value] = rank.count }
+            return rank
+        }
+        let tasks = ranks(labelEfficiency.map(\.task) + gains.map(\.task) + verdicts.map(\.task))
+        let protocols = ranks(ExperimentSpec.protocolNames + labelEfficiency.map(\.evaluationProtocol))
+        let methods = ranks(methodOrder + labelEfficiency.map(\.method) + gains.map(\.method)
+                            + verdicts.map(\.method) + budgets.map(\.series))
+        func key(_ task: String, _ evaluationProtocol: String, _ method: String) -> [Int] {
+            [tasks[task] ?? 0, protocols[evaluationProtocol] ?? 0, methods[method] ?? 0]
+        }
+        let ranges = ["low": 0, "mid": 1, "high": 2]
         self.experiment = experiment
         self.metric = metric
         self.baseline = baseline
-        func firstAppearance(_ values: [String]) -> [String] {
-            var seen = Set<String>()
-            return values.filter { seen.insert($0).inserted }
+        self.labelEfficiency = labelEfficiency.sorted {
+            precedes((key($0.task, $0.evaluationProtocol, $0.method), $0.fraction),
+                     (key($1.task, $1.evaluationProtocol, $1.method), $1.fraction))
         }
-        let methods = firstAppearance((methodOrder ?? []) + rows.map(\.method))
-        let tasks = firstAppearance(rows.map(\.task))
-        let protocols = firstAppearance(rows.map(\.evaluationProtocol))
-        let fractions = Set(rows.map(\.fraction)).sorted()
-
-        struct Cell: Hashable {
-            var method: String, task: String, evaluationProtocol: String, fraction: Double
+        self.gains = gains.sorted {
+            precedes((key($0.task, $0.evaluationProtocol, $0.method), $0.fraction),
+                     (key($1.task, $1.evaluationProtocol, $1.method), $1.fraction))
         }
-        var bySeed: [Cell: [Int: ResultRow]] = [:]
-        for row in rows {
-            let cell = Cell(
-                method: row.method, task: row.task, evaluationProtocol: row.evaluationProtocol,
-                fraction: row.fraction)
-            bySeed[cell, default: [:]][row.seed] = row
+        self.verdicts = verdicts.sorted {
+            precedes((key($0.task, $0.evaluationProtocol, $0.method), ranges[$0.fractionRange] ?? 3),
+                     (key($1.task, $1.evaluationProtocol, $1.method), ranges[$1.fractionRange] ?? 3))
         }
-        var efficiency: [LabelEfficiencyRow] = []
-        var gains: [GainRow] = []
-        for task in tasks {
-            for evaluationProtocol in protocols {
-                for method in methods {
-                    for fraction in fractions {
-                        let cell = Cell(
-                            method: method, task: task, evaluationProtocol: evaluationProtocol,
-                            fraction: fraction)
-                        guard let seeds = bySeed[cell] else { continue }
-                        let ordered = seeds.keys.sorted().map { seeds[$0]! }
-                        let values = ordered.compactMap { metric.value(in: $0) }
-                        guard let mean = Stats.mean(values) else { continue }
-                        efficiency.append(
-                            LabelEfficiencyRow(
-                                method: method, task: task, evaluationProtocol: evaluationProtocol, fraction: fraction,
-                                labelledN: Stats.mean(ordered.map { Double($0.labelledN) }) ?? 0, n: values.count,
-                                mean: mean, sd: Stats.sampleStandardDeviation(values),
-                                majorityAccuracy: Stats.mean(ordered.compactMap(\.majorityAccuracy))))
-                        guard let baseline, method != baseline else { continue }
-                        let baseCell = Cell(
-                            method: baseline, task: task, evaluationProtocol: evaluationProtocol,
-                            fraction: fraction)
-                        guard let baseSeeds = bySeed[baseCell] else { continue }
-                        var a: [Double] = []
-                        var b: [Double] = []
-                        for seed in seeds.keys.sorted() {
-                            if let x = metric.value(in: seeds[seed]!), let y = baseSeeds[seed].flatMap(metric.value) {
-                                a.append(x)
-                                b.append(y)
-                            }
-                        }
-                        guard let paired = Stats.pairedDifference(a, baseline: b) else { continue }
-                        gains.append(
-                            GainRow(
-                                method: method, baseline: baseline, task: task, evaluationProtocol: evaluationProtocol,
-                                fraction: fraction, pairs: paired.count, meanDifference: paired.meanDifference,
-                                lower95: paired.lower95, upper95: paired.upper95, relativeGain: paired.relativeGain))
-                    }
-                }
-            }
-        }
-        labelEfficiency = efficiency
-        self.gains = gains
+        self.budgets = budgets.sorted { (methods[$0.series] ?? 0) < (methods[$1.series] ?? 0) }
     }
+}
+
+/// Orders integer keys lexicographically, then by a second component.
+private func precedes<T: Comparable>(_ lhs: ([Int], T), _ rhs: ([Int], T)) -> Bool {
+    if lhs.0 != rhs.0 { return lhs.0.lexicographicallyPrecedes(rhs.0) }
+    return lhs.1 < rhs.1
 }

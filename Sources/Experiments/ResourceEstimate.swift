@@ -75,11 +75,10 @@ extension ExperimentSpec {
     /// - Throws: ``ExperimentSpecError`` at `methods[i]` saying the estimate, the limit and what to lower.
     public func checkResources(itemCount: Int, interactions: Int, limit: Int = ResourceEstimate.limitBytes) throws {
         for (index, method) in methods.enumerated() where method.hasEncoder {
-            let sweptBatches = sweep.flatMap { $0.parameter == "batch_size" && $0.methods.contains(method.label)
-                ? $0.values.map(Int.init) : nil } ?? []
-            for batch in [method.batchSize].compactMap({ $0 }) + sweptBatches {
-                var sized = method
-                sized.batchSize = batch
+            // Every sweep point of the method (a grid may vary the batch size on any of its axes).
+            for points in sweep?.points(for: method) ?? [[]] {
+                let sized = sweep?.applying(points, to: method) ?? method
+                guard let batch = sized.batchSize else { continue }  // `none` trains nothing
                 let estimate = ResourceEstimate(method: sized, encoder: encoder, maxLength: preprocessing.maxLength,
                                                 itemCount: itemCount, interactions: interactions)
                 guard estimate.totalBytes <= limit else {

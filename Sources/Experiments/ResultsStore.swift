@@ -57,16 +57,27 @@ public struct ResultsStore {
     }
 
     /// Finds or creates the run of (experiment, series, seed); `params` and the pretrain job are kept current.
+    /// `points` is the run's sweep point (stored as the `sweep` object the views pair baselines by); without it a
+    /// one-parameter `sweepParameter` / `sweepValue` is stored as that object.
     @discardableResult
     public func ensureRun(experiment: Int64, series: String, method: String, seed: Int, sweepParameter: String?,
-                          sweepValue: Double?, params: PostgresJSON, pretrainJob: Int64?) throws -> Int64 {
+                          sweepValue: Double?, params: PostgresJSON, pretrainJob: Int64?,
+                          points: [SweepPoint]? = nil) throws -> Int64 {
+        let points = points ?? sweepParameter.flatMap { name in sweepValue.map { [SweepPoint(parameter: name, value: $0)] } }
+            ?? []
+        let object: [String: Any] = Dictionary(
+            points.map { point -> (String, Any) in (point.parameter, point.list ?? point.value) },
+            uniquingKeysWith: { $1 })
+        let sweep = try PostgresJSON(
+            text: String(decoding: JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         let row = try db.queryOne("""
             INSERT INTO seqtwins.runs (experiment_id, series, method, seed, sweep_parameter, sweep_value, params,
-                                       pretrain_job_id)
+                                       pretrain_job_id, sweep)
             VALUES (\(experiment), \(series), \(method), \(Int32(seed)), \(sweepParameter), \(sweepValue), \(params),
-                    \(pretrainJob))
+                    \(pretrainJob), \(sweep))
             ON CONFLICT (experiment_id, series, seed) DO UPDATE
-            SET params = EXCLUDED.params, pretrain_job_id = coalesce(EXCLUDED.pretrain_job_id, runs.pretrain_job_id)
+            SET params = EXCLUDED.params, pretrain_job_id = coalesce(EXCLUDED.pretrain_job_id, runs.pretrain_job_id),
+                sweep = EXCLUDED.sweep
             RETURNING id
             """)
         return try row!.decode("id")

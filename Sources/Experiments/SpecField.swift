@@ -22,6 +22,16 @@ struct SpecField<Section>: Sendable {
     var required: String? = nil
     /// For method fields: sets the method's default (fields that apply to only some methods are `nil` elsewhere).
     var applyDefault: (@Sendable (inout Section) -> Void)? = nil
+    /// The keys this field's reading depends on: when one of them has an error, this field is not read (its
+    /// error would only repeat that one).
+    var dependsOn: [String] = []
+
+    /// This field, read only when the fields `keys` read without error.
+    func after(_ keys: String...) -> SpecField {
+        var field = self
+        field.dependsOn = keys
+        return field
+    }
 }
 
 /// How a sweep reads one value of a method field and applies it.
@@ -41,14 +51,26 @@ enum SpecFields {
         context: String = ""
     ) throws {
         let reader = try SpecReader(value, path: path)
-        try reader.rejectUnknownKeys(fields.map(\.key), context: context)
+        var errors: [ExperimentSpecError] = []
+        do {
+            try reader.rejectUnknownKeys(fields.map(\.key), context: context)
+        } catch let error as ExperimentSpecError { errors.append(error) }
+        var failed = Set<String>()
         for field in fields {
-            if let present = reader.value(field.key) {
-                try field.read(&section, present, reader.path(field.key))
-            } else if let expected = field.required {
-                _ = try reader.required(field.key, expected: expected)
+            // A field that reads others (a baseline among the methods) is skipped when one of them failed.
+            if field.dependsOn.contains(where: failed.contains) { continue }
+            do {
+                if let present = reader.value(field.key) {
+                    try field.read(&section, present, reader.path(field.key))
+                } else if let expected = field.required {
+                    _ = try reader.required(field.key, expected: expected)
+                }
+            } catch let error as ExperimentSpecError {
+                errors.append(error)
+                failed.insert(field.key)
             }
         }
+        if !errors.isEmpty { throw ExperimentSpecError(collecting: errors) }
     }
 
     /// The README rows of `fields` under `prefix` (`preprocessing.`, `methods[].`): `| key | default | doc |`.
@@ -182,6 +204,7 @@ extension ExperimentSpec {
         rows += SpecFields.markdownRows(EncoderSpec.fields, prefix: "encoder.")
         rows += SpecFields.markdownRows(MethodSpec.fields, prefix: "methods[].")
         rows += SpecFields.markdownRows(AugmentationSpec.fields, prefix: "methods[].augmentations.")
+        rows += SpecFields.markdownRows(BudgetSpec.fields, prefix: "methods[].budget.")
         rows += SpecFields.markdownRows(SweepSpec.fields, prefix: "sweep.")
         rows += SpecFields.markdownRows(FineTuneSpec.fields, prefix: "fine_tune.")
         rows += SpecFields.markdownRows(LinearProbeSpec.fields, prefix: "linear_probe.")

@@ -62,6 +62,13 @@ extension PretrainConfig {
         if let temperature = method.temperature { self.temperature = Float(temperature) }
         if let clip = method.gradientClip { gradientClip = clip > 0 ? Float(clip) : nil }
         if let augmentations = method.augmentations { self.augmentations = Augmentations(spec: augmentations) }
+        if let budget = method.budget {
+            switch budget.unit {
+            case .steps: stepBudget = budget.amount
+            case .examples: exampleBudget = budget.amount
+            case .epochs: self.epochs = budget.amount
+            }
+        }
         pretrainAllUsers = preprocessing.pretrainUsers == "all"
     }
 }

@@ -41,6 +41,20 @@ public struct PretrainConfig: Sendable, Equatable, Codable {
     public var augmentations = Augmentations()
     /// Pretrain on every user's history (`pretrain_users: all`) instead of the train users' only.
     public var pretrainAllUsers = false
+    /// A budget in optimiser steps instead of ``epochs``: training stops after exactly this many steps (the last
+    /// epoch may end part-way); nil for `epochs` full epochs.
+    public var stepBudget: Int? = nil
+    /// A budget in examples seen instead of ``epochs``: `⌈examples / B⌉` steps of `B = min(batch, n)` rows (so
+    /// at least this many examples); nil for none. ``stepBudget`` wins when both are set.
+    public var exampleBudget: Int? = nil
+
+    /// The optimiser steps a run takes: the step budget, else `⌈examples / batch⌉`, else
+    /// `epochs · stepsPerEpoch`. The cosine schedule spans exactly these steps.
+    public func totalSteps(stepsPerEpoch: Int, batch: Int) -> Int {
+        if let stepBudget { return stepBudget }
+        if let exampleBudget { return (exampleBudget + batch - 1) / batch }
+        return epochs * stepsPerEpoch
+    }
 
     /// A configuration with the protocol defaults for `method` and `encoder`.
     public init(method: PretrainMethod, encoder: EncoderConfig, epochs: Int = 100, batchSize: Int = 256,
@@ -71,6 +85,10 @@ public struct PretrainConfig: Sendable, Equatable, Codable {
     public func validate() throws(EncoderError) {
         try EncoderFactory.validate(encoder)
         guard method == .none || epochs >= 1 else { throw EncoderError("epochs: \(epochs), expected ≥ 1") }
+        if let stepBudget, stepBudget < 1 { throw EncoderError("budget.steps: \(stepBudget), expected ≥ 1") }
+        if let exampleBudget, exampleBudget < 1 {
+            throw EncoderError("budget.examples: \(exampleBudget), expected ≥ 1")
+        }
         guard batchSize >= 2 else { throw EncoderError("batch_size: \(batchSize), expected ≥ 2") }
         guard learningRate > 0 else { throw EncoderError("lr: \(learningRate), expected > 0") }
         guard weightDecay >= 0 else { throw EncoderError("weight_decay: \(weightDecay), expected ≥ 0") }

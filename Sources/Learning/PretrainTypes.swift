@@ -89,4 +89,8 @@ public struct PretrainResult: Sendable, Equatable {
     public var steps: Int
     /// Steps per epoch: `⌊n / min(batch, n)⌋` for `n` pretraining users (the dual encoder's budget too).
     public var stepsPerEpoch: Int
+    /// Examples seen in the whole run: `steps · min(batch, n)` (every step sees a full batch).
+    public var examples: Int = 0
+    /// Epochs begun in the whole run: `⌈steps / stepsPerEpoch⌉` (the last may be partial under a step budget).
+    public var epochs: Int { stepsPerEpoch > 0 ? (steps + stepsPerEpoch - 1) / stepsPerEpoch : 0 }
 }

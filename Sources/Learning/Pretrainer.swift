@@ -8,7 +8,9 @@ import Tensors
 /// Schedule: `n` pretraining users (train users, or all with `pretrainAllUsers`), batch `B = min(batch, n)`,
 /// `⌊n / B⌋` steps per epoch (the last partial batch is dropped, so BatchNorm and the batch statistics of the
 /// losses always see `B` rows); the dual encoder takes the same number of steps of `B` (prefix, next item)
-/// examples. AdamW, linear warm-up then cosine decay to 0 over all steps, global gradient-norm clipping.
+/// examples. The run takes `T` = ``PretrainConfig/totalSteps(stepsPerEpoch:batch:)`` steps (`epochs · ⌊n / B⌋`
+/// unless a step or example budget is set) over `⌈T / ⌊n / B⌋⌉` epochs, the last one stopping after the budget's
+/// step; every step sees exactly `B` examples, so examples seen are `T · B`. AdamW, linear warm-up then cosine decay to 0 over all steps, global gradient-norm clipping.
 ///
 /// Determinism: parameters start from `(seed, "encoder-init")` and `(seed, "head-init")`; epoch `e` draws its
 /// batches (the objective shuffles them) and augmentations from `SplitMix64(seed:stream: "pretrain-data").child(e)` and its
@@ -56,7 +58,8 @@ public enum Pretrainer {
         let parameters = objective.parameters
         let optimizer = Adam.adamW(parameters: parameters, learningRate: config.learningRate,
                                    weightDecay: config.weightDecay)
-        let totalSteps = config.epochs * stepsPerEpoch
+        let totalSteps = config.totalSteps(stepsPerEpoch: stepsPerEpoch, batch: batch)
+        let epochCount = (totalSteps + stepsPerEpoch - 1) / stepsPerEpoch
         let schedule = WarmupCosineSchedule(
             peak: config.learningRate, warmupSteps: Int((config.warmupFraction * Double(totalSteps)).rounded()),
             totalSteps: totalSteps)
@@ -68,9 +71,9 @@ public enum Pretrainer {
                 throw EncoderError("resume: the state is from method '\(state.method.rawValue)' seed \(state.seed), "
                                    + "this run is '\(config.method.rawValue)' seed \(seed)")
             }
-            guard state.epoch <= config.epochs, state.step == state.epoch * stepsPerEpoch else {
+            guard state.epoch <= epochCount, state.step == state.epoch * stepsPerEpoch, state.step <= totalSteps else {
                 throw EncoderError("resume: the state is at epoch \(state.epoch) step \(state.step), which does not "
-                                   + "fit \(config.epochs) epochs of \(stepsPerEpoch) steps")
+                                   + "fit \(totalSteps) steps in epochs of \(stepsPerEpoch) steps")
             }
             do {
                 try state.checkpoint.restore(into: parameters, optimizer: optimizer)
@@ -84,14 +87,15 @@ public enum Pretrainer {
         var step = firstEpoch * stepsPerEpoch
         let root = SplitMix64(seed: seed, stream: "pretrain-data")
         let dropoutRoot = Xoshiro256StarStar(seed: seed).derived("pretrain-dropout")
-        for epoch in firstEpoch..<config.epochs {
+        for epoch in firstEpoch..<epochCount {
             try callbacks.checkCancellation()
             var dataGenerator = root.child(UInt64(epoch))
             var dropoutGenerator = dropoutRoot.derived(UInt64(epoch))
             var sums: [String: Double] = [:]
             var gradientNorms = 0.0
             objective.beginEpoch(using: &dataGenerator)
-            for index in 0..<stepsPerEpoch {
+            let stepsThisEpoch = min(stepsPerEpoch, totalSteps - epoch * stepsPerEpoch)
+            for index in 0..<stepsThisEpoch {
                 if step % max(callbacks.cancellationInterval, 1) == 0 && index > 0 {
                     try callbacks.checkCancellation()
                     callbacks.onProgress(Double(step) / Double(totalSteps))
@@ -115,15 +119,15 @@ public enum Pretrainer {
                 optimizer.step()
                 step += 1
             }
-            var values = sums.mapValues { $0 / Double(stepsPerEpoch) }
-            values["grad_norm"] = gradientNorms / Double(stepsPerEpoch)
+            var values = sums.mapValues { $0 / Double(stepsThisEpoch) }
+            values["grad_norm"] = gradientNorms / Double(stepsThisEpoch)
             values["lr"] = Double(schedule(step - 1))
             let metrics = EpochMetrics(epoch: epoch + 1, step: step, values: values)
             history.append(metrics)
             callbacks.onEpoch(metrics)
-            callbacks.onProgress(Double(epoch + 1) / Double(config.epochs))
+            callbacks.onProgress(Double(epoch + 1) / Double(epochCount))
             if callbacks.checkpointEvery > 0 && (epoch + 1) % callbacks.checkpointEvery == 0
-                && epoch + 1 < config.epochs
+                && epoch + 1 < epochCount
             {
                 var checkpoint = Checkpoint(parameters: parameters, optimizer: optimizer)
                 checkpoint.entries.append(PretrainStateEntry.entry(epoch: epoch + 1, step: step,
@@ -135,6 +139,7 @@ public enum Pretrainer {
         var metrics = history.last?.values ?? [:]
         metrics.merge(objective.finalMetrics(data: data)) { _, final in final }
         return PretrainResult(encoder: config.encoder, checkpoint: EncoderFactory.checkpointBytes(of: encoder),
-                              metrics: metrics, history: history, steps: step, stepsPerEpoch: stepsPerEpoch)
+                              metrics: metrics, history: history, steps: step, stepsPerEpoch: stepsPerEpoch,
+                              examples: step * batch)
     }
 }

@@ -141,20 +141,23 @@ struct ReportCommand: ParsableCommand {
         let db = try PostgresConnection(url: connection.resolvedURL)
         let store = ResultsStore(db)
         let stored = try store.spec(experiment: experiment)
-        let rows = try store.resultRows(experiment: experiment)
         let chosen = ReportMetric(rawValue: metric) ?? .primary
-        // A spec that no longer decodes (an older build's) still reports, by its name and the rows' own order.
-        if let baseline, !rows.contains(where: { $0.method == baseline }) {
-            let series = Array(Set(rows.map(\.method))).sorted()
-            throw ValidationError("--baseline \(baseline): no such series in experiment \(experiment); series: "
-                                  + (series.isEmpty ? "none yet" : series.joined(separator: ", ")))
+        let series = try store.series(experiment: experiment)
+        // A baseline is a method label (paired at the same sweep point) or one series.
+        if let baseline, !series.contains(where: { $0 == baseline || $0.hasPrefix(baseline + "[") }) {
+            throw ValidationError("--baseline \(baseline): no such method label or series in experiment \(experiment); "
+                                  + "series: " + (series.isEmpty ? "none yet" : series.joined(separator: ", ")))
         }
-        let report = (try? store.resolvedSpec(experiment: experiment)).map {
-            ExperimentReport(spec: $0, rows: rows, metric: chosen, baseline: baseline)
-        } ?? ExperimentReport(experiment: stored.name, rows: rows, metric: chosen, baseline: baseline)
+        // A spec that no longer decodes (an older build's) still reports, by its name and the database's order.
+        let spec = try? store.resolvedSpec(experiment: experiment)
+        let report = try store.report(
+            experiment: experiment, name: spec?.name ?? stored.name, metric: chosen,
+            baseline: baseline ?? spec?.baseline,
+            methodOrder: spec.map { ExperimentPlan.series(of: $0) } ?? [])
         if csv {
             print(report.labelEfficiencyCSV())
             if !report.gains.isEmpty { print(report.gainCSV()) }
+            if !report.verdicts.isEmpty { print(report.verdictCSV()) }
         } else if json {
             print(String(decoding: try report.json(), as: UTF8.self))
         } else {

@@ -126,13 +126,14 @@ struct ExperimentSpecTests {
             specJSON(#""methods": [{"name": "barlow_twins", "lamda": 0.1}]"#),
             #"methods[0].lamda: unknown field for method "barlow_twins"; did you mean "lambda"?; "#
                 + "allowed: name, label, "
-                + "epochs, batch_size, lr, weight_decay, warmup_fraction, projector, lambda, augmentations, gradient_clip"
+                + "epochs, batch_size, lr, weight_decay, warmup_fraction, projector, lambda, augmentations, gradient_clip, "
+                + "budget"
         ),
         (
             specJSON(#""methods": [{"name": "dual_encoder", "lambda": 0.1}]"#),
             #"methods[0].lambda: unknown field for method "dual_encoder"; allowed: name, label, epochs, "#
                 + "batch_size, lr, "
-                + "weight_decay, warmup_fraction, temperature, gradient_clip"
+                + "weight_decay, warmup_fraction, temperature, gradient_clip, budget"
         ),
         (
             specJSON(#""preprocesing": {}"#),
@@ -222,7 +223,10 @@ struct ExperimentSpecTests {
             #"name: "bad name!" is not a valid name; expected 1 to 100 characters from A-Z a-z 0-9 _ - ."#
         ),
         (#"[1, 2]"#, "the spec as a whole: expected an object of fields at the top level, found an array"),
-        (#"{"": 1}"#, #""" (an empty name): unknown field; allowed: name, description, dataset, preprocessing, encoder, methods, tasks, protocols, label_fractions, seeds, baseline, sweep, fine_tune, linear_probe"#),
+        (#"{"": 1}"#, #""" (an empty name): unknown field; allowed: name, description, dataset, preprocessing, encoder, methods, tasks, protocols, label_fractions, seeds, baseline, sweep, fine_tune, linear_probe"#
+            + "\nname: required field is missing; expected the experiment's name\ndataset: required field is missing; "
+            + "expected an object with the name of an imported dataset, or a kind (movielens1m, movielens100k, "
+            + "movielens20m, yelp, sequences, synthetic)"),
         (#""barlow_twins""#, #"the spec as a whole: expected an object of fields at the top level, found string "barlow_twins""#),
     ]
 

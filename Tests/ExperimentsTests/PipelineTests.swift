@@ -94,6 +94,12 @@ final class PipelineTests {
         // Per-epoch metrics of the trained runs: loss at each of 2 epochs, for 2 methods and 2 seeds.
         #expect(try count("SELECT count(*)::int FROM seqtwins.metrics WHERE name = 'loss'") >= 8)
         #expect(try count("SELECT count(*)::int FROM seqtwins.metrics WHERE name = 'recall_at_10'") == 2)
+        // Every pretrain job with an encoder records what it did: steps × batch examples, and its seconds.
+        #expect(try count("SELECT count(*)::int FROM seqtwins.run_budgets WHERE steps IS NOT NULL") == 6)
+        #expect(try count("""
+            SELECT count(*)::int FROM seqtwins.run_budgets b JOIN seqtwins.checkpoints c ON c.run_id = b.run_id
+            WHERE c.kind = 'final' AND b.steps = c.step AND b.seconds >= 0
+            """) == 6)
 
         // The README's queries.
         let curve = try db.query("""
@@ -127,6 +133,8 @@ final class PipelineTests {
                                                      databaseURL: database.url)
         #expect(reportStatus == 0, "\(report)")
         #expect(report.contains("barlow_twins") && report.contains("gain over dual_encoder"))
+        #expect(report.contains("verdicts against dual_encoder") && report.contains("budgets: optimiser steps"))
+        #expect(try count("SELECT count(*)::int FROM seqtwins.verdicts WHERE experiment_id = \(experiment)") > 0)
         #if canImport(FoundationXML) || os(macOS)
         let document = try XMLDocument(contentsOf: URL(fileURLWithPath: svgPath))
         #expect(document.rootElement()?.name == "svg")

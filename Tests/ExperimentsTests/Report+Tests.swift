@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import SeqTwinsTestSupport
 #if canImport(FoundationXML)
 import FoundationXML // XMLDocument lives here on Linux, in Foundation on Apple platforms.
 #endif
@@ -36,9 +37,13 @@ func attribute(_ node: XMLNode, _ name: String) -> String? {
     (node as? XMLElement)?.attributes?.first { $0.name == name }?.stringValue
 }
 
-@Suite("Report")
+@Suite("Report", .enabled(if: TestDatabase.isAvailable))
 struct ReportTests {
-    let report = ExperimentReport(experiment: "demo <&>", rows: sampleRows(), baseline: "de, \"v2\"")
+    let report: ExperimentReport
+
+    init() throws {
+        report = try storedReport(sampleRows(), experiment: "demo <&>", baseline: "de, \"v2\"")
+    }
 
     @Test func labelEfficiencyHasMeanSdAndCountPerPoint() throws {
         #expect(report.labelEfficiency.count == 2 * 2 * 2)
@@ -48,7 +53,7 @@ struct ReportTests {
         #expect(abs(try #require(first.sd) - 0.01) < 1e-12)
         #expect(first.n == 3 && first.labelledN == 101)
         #expect(abs(try #require(first.majorityAccuracy) - 0.2) < 1e-12)
-        let balanced = ExperimentReport(experiment: "demo", rows: sampleRows(), metric: .balancedAccuracy)
+        let balanced = try storedReport(sampleRows(), metric: .balancedAccuracy)
         #expect(balanced.labelEfficiency.count == 4)  // The baseline has no balanced accuracy.
         #expect(abs(balanced.labelEfficiency[0].mean - 0.22) < 1e-12)
         #expect(balanced.gains.isEmpty)
@@ -143,7 +148,7 @@ struct ReportTests {
             other.task = "gender"
             return [row, other]
         }
-        let twoTasks = ExperimentReport(experiment: "two tasks", rows: rows)
+        let twoTasks = try storedReport(rows, experiment: "two tasks")
         func size(_ svg: String) throws -> (String?, Int) {
             let root = try #require(try XMLDocument(xmlString: svg, options: []).rootElement())
             return (attribute(root, "width"), try root.nodes(forXPath: "//*[local-name()='g'][@class='panel']").count)
@@ -157,10 +162,10 @@ struct ReportTests {
     }
 }
 
-@Suite("Report edge cases")
+@Suite("Report edge cases", .enabled(if: TestDatabase.isAvailable))
 struct ReportEdgeCaseTests {
     @Test func emptyReportStillRendersEverywhere() throws {
-        let report = ExperimentReport(experiment: "empty", rows: [])
+        let report = try storedReport([], experiment: "empty")
         #expect(report.labelEfficiency.isEmpty && report.gains.isEmpty)
         #expect(report.text().contains("no baseline: no gain table"))
         #expect(report.labelEfficiencyCSV() == "task,protocol,method,fraction,labelled_n,n,mean,sd,majority_accuracy\n")
@@ -175,7 +180,7 @@ struct ReportEdgeCaseTests {
             ResultRow(method: "b", task: "gender", evaluationProtocol: "linear_probe", fraction: 0.5, labelledN: 0,
                       seed: 0, accuracy: 0.5, rocAUC: 0.6),
         ]
-        let report = ExperimentReport(experiment: "one", rows: rows, metric: .rocAUC, baseline: "b")
+        let report = try storedReport(rows, experiment: "one", metric: .rocAUC, baseline: "b")
         #expect(report.labelEfficiency.map(\.sd) == [nil, nil])
         #expect(report.gains.count == 1)
         #expect(report.gains[0].lower95 == nil)
@@ -188,18 +193,18 @@ struct ReportEdgeCaseTests {
     }
 }
 
-@Suite("Report from a spec")
+@Suite("Report from a spec", .enabled(if: TestDatabase.isAvailable))
 struct ReportFromSpecTests {
-    @Test func seriesFollowThePlanAndTheBaselineComesFromTheSpec() throws {
+    @Test func seriesFollowThePlanOrder() throws {
         let spec = try ExperimentSpec(
             json: specJSON(#""methods": [{"name": "dual_encoder"}, {"name": "barlow_twins"}]"#))
-        // Rows arrive with barlow_twins first; the report still lists dual_encoder first, as the spec does.
+        // The database lists barlow_twins first; the report still lists dual_encoder first, as the spec does.
         let rows = sampleRows().map { row -> ResultRow in
             var row = row
             row.method = row.method == "bt" ? "barlow_twins" : "dual_encoder"
             return row
         }
-        let report = ExperimentReport(spec: spec, rows: rows)
+        let report = try storedReport(rows, baseline: spec.baseline, methodOrder: ExperimentPlan.series(of: spec))
         #expect(report.baseline == "dual_encoder")
         #expect(report.labelEfficiency.first?.method == "dual_encoder")
         #expect(report.gains.map(\.method) == Array(repeating: "barlow_twins", count: 4))
@@ -208,10 +213,10 @@ struct ReportFromSpecTests {
 }
 
 /// The SVG says what its error bars are and names the metric the tasks actually use.
-@Suite("Report SVG titles")
+@Suite("Report SVG titles", .enabled(if: TestDatabase.isAvailable))
 struct ReportSVGTitleTests {
-    @Test func singleLabelTasksAreTitledAccuracyAndTheErrorBarsAreExplained() {
-        let svg = ExperimentReport(experiment: "demo", rows: sampleRows()).svg()
+    @Test func singleLabelTasksAreTitledAccuracyAndTheErrorBarsAreExplained() throws {
+        let svg = try storedReport(sampleRows()).svg()
         #expect(svg.contains("demo: accuracy vs labels (error bars ±1 sd over seeds)"), "\(svg.prefix(600))")
         #expect(!svg.contains("ROC-AUC"))
         #expect(ReportMetric.primary.title(forTasks: ["future_categories"]) == "macro ROC-AUC")
@@ -221,13 +226,12 @@ struct ReportSVGTitleTests {
 }
 
 /// `report --baseline`: gains against any series.
-@Suite("Report baseline")
+@Suite("Report baseline", .enabled(if: TestDatabase.isAvailable))
 struct ReportBaselineTests {
     @Test func gainsAreMeasuredAgainstTheChosenSeries() throws {
-        let spec = try ExperimentSpec(json: #"{"name": "x", "dataset": {"kind": "synthetic"}, "methods": [{"name": "none", "label": "bt"}, {"name": "none", "label": "other"}]}"#)
-        let byDefault = ExperimentReport(spec: spec, rows: sampleRows())
-        #expect(byDefault.gains.isEmpty, "no dual_encoder, so no default baseline")
-        let chosen = ExperimentReport(spec: spec, rows: sampleRows(), baseline: "de, \"v2\"")
+        let byDefault = try storedReport(sampleRows())
+        #expect(byDefault.gains.isEmpty && byDefault.verdicts.isEmpty, "no baseline, so no gains")
+        let chosen = try storedReport(sampleRows(), baseline: "de, \"v2\"")
         #expect(!chosen.gains.isEmpty && chosen.gains.allSatisfy { $0.method == "bt" && $0.baseline == "de, \"v2\"" })
     }
 }

@@ -36,6 +36,17 @@ struct ResourceEstimateTests {
         #expect(throws: ExperimentSpecError.self) {
             try swept.checkResources(itemCount: 3_706, interactions: 1_000_209, limit: 4 << 30)
         }
+        // So is a batch size on any axis of a grid.
+        swept.sweep = SweepSpec(axes: [.init(parameter: "epochs", values: [1, 2]),
+                                       .init(parameter: "batch_size", values: [64, 65_536])],
+                                methods: ["barlow_twins"])
+        #expect(throws: ExperimentSpecError.self) {
+            try swept.checkResources(itemCount: 3_706, interactions: 1_000_209, limit: 4 << 30)
+        }
+        swept.sweep = SweepSpec(axes: [.init(parameter: "epochs", values: [1, 2]),
+                                       .init(parameter: "batch_size", values: [64, 128])],
+                                methods: ["barlow_twins"])
+        try swept.checkResources(itemCount: 3_706, interactions: 1_000_209, limit: 4 << 30)
     }
 
     @Test func hugeValuesSaturateInsteadOfTrapping() {

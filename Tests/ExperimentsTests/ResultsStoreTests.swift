@@ -77,64 +77,70 @@ final class ResultsStoreTests {
         #expect(rows[0].accuracy == 0.5 && rows[0].labelledN == 40 && rows[0].majorityAccuracy == 0.25)
     }
 
-    @Test func viewsAgreeWithTheSwiftReport() throws {
+    @Test func theReportReadsTheViewsFigures() throws {
         let experiment = try store.enqueueExperiment(specJSON: #"{"name": "views", "baseline": "dual_encoder"}"#)
-        var expected: [ResultRow] = []
+        var accuracies: [String: [Double: [Double]]] = [:]
         for seed in 0..<5 {
             for (series, base) in [("barlow_twins", 0.50), ("dual_encoder", 0.45), ("none", 0.30)] {
                 let run = try makeRun(experiment, series, seed: seed)
                 for fraction in [0.1, 1.0] {
                     let accuracy = base + 0.01 * Double(seed * seed % 7) + fraction / 10
+                    accuracies[series, default: [:]][fraction, default: []].append(accuracy)
                     try store.writeEvaluation(EvaluationRecord(
                         run: run, task: "future_top_category", evaluationProtocol: "linear_probe", fraction: fraction,
                         labelledN: Int(fraction * 100), validationN: nil, testN: 50, accuracy: accuracy,
                         balancedAccuracy: nil, macroF1: nil, rocAUC: nil, majorityAccuracy: 0.2, job: nil))
-                    expected.append(ResultRow(method: series, task: "future_top_category",
-                                              evaluationProtocol: "linear_probe", fraction: fraction,
-                                              labelledN: Int(fraction * 100), seed: seed, accuracy: accuracy,
-                                              majorityAccuracy: 0.2))
                 }
             }
         }
-        let report = ExperimentReport(experiment: "views", rows: try store.resultRows(experiment: experiment),
-                                      baseline: "dual_encoder")
-        #expect(report == ExperimentReport(experiment: "views", rows: expected, baseline: "dual_encoder"))
+        let report = try store.report(experiment: experiment, name: "views", baseline: "dual_encoder")
 
-        // The README's label-efficiency query.
+        // The README's label-efficiency query gives the report's figures, bit for bit.
         let curve = try db.query("""
             SELECT method, label_fraction, labelled_n, n, mean, sd
             FROM seqtwins.label_efficiency
             WHERE experiment_id = \(experiment) AND task = 'future_top_category' AND protocol = 'linear_probe'
             ORDER BY method, label_fraction
             """)
-        #expect(curve.count == report.labelEfficiency.count)
+        #expect(curve.count == report.labelEfficiency.count && curve.count == 6)
         for row in curve {
             let method: String = try row.decode("method")
             let fraction: Double = try row.decode("label_fraction")
-            let swift = try #require(report.labelEfficiency.first { $0.method == method && $0.fraction == fraction })
-            #expect(try row.decode("n", as: Int.self) == swift.n)
-            #expect(abs(try row.decode("mean", as: Double.self) - swift.mean) < 1e-12)
-            #expect(abs(try row.decode("sd", as: Double.self) - (swift.sd ?? .nan)) < 1e-12)
+            let shown = try #require(report.labelEfficiency.first { $0.method == method && $0.fraction == fraction })
+            #expect(try row.decode("n", as: Int.self) == shown.n)
+            #expect(try row.decode("mean", as: Double.self) == shown.mean)
+            #expect(try row.decode("sd", as: Double.self) == shown.sd)
+            // And they are the mean and sample sd of what was stored.
+            let values = accuracies[method]![fraction]!
+            let mean = values.reduce(0, +) / 5
+            #expect(abs(shown.mean - mean) < 1e-12)
+            let sd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 4).squareRoot()
+            #expect(abs(try #require(shown.sd) - sd) < 1e-12)
         }
 
-        // The README's gain query.
+        // The README's gain query: the same rows, with the exact t quantile t(0.975, 4) = 2.7764451051977934.
         let gains = try db.query("""
             SELECT method, label_fraction, pairs, mean_difference, lower_95, upper_95, relative_gain
             FROM seqtwins.method_gain
             WHERE experiment_id = \(experiment) AND task = 'future_top_category' AND protocol = 'linear_probe'
             ORDER BY method, label_fraction
             """)
-        #expect(gains.count == 4)
+        #expect(gains.count == 4 && report.gains.count == 4)
         for row in gains {
             let method: String = try row.decode("method")
             let fraction: Double = try row.decode("label_fraction")
-            let swift = try #require(report.gains.first { $0.method == method && $0.fraction == fraction })
-            #expect(try row.decode("pairs", as: Int.self) == swift.pairs)
-            #expect(abs(try row.decode("mean_difference", as: Double.self) - swift.meanDifference) < 1e-12)
-            // The SQL t table is rounded to 3 decimals; the Swift quantile is computed.
-            #expect(abs(try row.decode("lower_95", as: Double.self) - (swift.lower95 ?? .nan)) < 1e-3)
-            #expect(abs(try row.decode("upper_95", as: Double.self) - (swift.upper95 ?? .nan)) < 1e-3)
-            #expect(abs(try row.decode("relative_gain", as: Double.self) - (swift.relativeGain ?? .nan)) < 1e-12)
+            let shown = try #require(report.gains.first { $0.method == method && $0.fraction == fraction })
+            #expect(try row.decode("pairs", as: Int.self) == shown.pairs)
+            #expect(try row.decode("mean_difference", as: Double.self) == shown.meanDifference)
+            #expect(try row.decode("lower_95", as: Double.self) == shown.lower95)
+            #expect(try row.decode("upper_95", as: Double.self) == shown.upper95)
+            #expect(try row.decode("relative_gain", as: Double.self) == shown.relativeGain)
+            let differences = zip(accuracies[method]![fraction]!, accuracies["dual_encoder"]![fraction]!).map { $0 - $1 }
+            let mean = differences.reduce(0, +) / 5
+            let sd = (differences.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 4).squareRoot()
+            let half = 2.7764451051977934 * sd / 5.0.squareRoot()
+            #expect(abs(try #require(shown.lower95) - (mean - half)) < 1e-10)
+            #expect(abs(try #require(shown.upper95) - (mean + half)) < 1e-10)
         }
     }
 
@@ -150,7 +156,7 @@ final class ResultsStoreTests {
         let row = try #require(try db.queryOne("""
             SELECT n, mean FROM seqtwins.label_efficiency WHERE experiment_id = \(experiment)
             """))
-        let report = ExperimentReport(experiment: "nulls", rows: try store.resultRows(experiment: experiment))
+        let report = try store.report(experiment: experiment, name: "nulls")
         #expect(try row.decode("n", as: Int.self) == 2)
         #expect(report.labelEfficiency.first?.n == 2)
         #expect(abs(try row.decode("mean", as: Double.self) - 0.75) < 1e-12)

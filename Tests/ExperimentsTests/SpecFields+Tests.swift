@@ -34,7 +34,8 @@ struct SpecFieldsTests {
         let bag = MethodSpec.defaults(for: "bag_of_items")
         #expect(bag.hashBuckets == 256 && bag.epochs == nil)
         #expect(SweepSpec.parameters == ["epochs", "batch_size", "lr", "weight_decay", "warmup_fraction", "lambda",
-                                         "temperature"])
+                                         "temperature", "augmentations.crop", "augmentations.mask",
+                                         "augmentations.reorder", "projector", "augmentations.enabled"])
         let sweep = SweepSpec(parameter: "batch_size", values: [32], methods: ["barlow_twins"])
         #expect(sweep.applying(32, to: bt).batchSize == 32)
         // A sweep value is checked against the field's own range.

@@ -30,7 +30,8 @@ struct SpecLimitsTests {
         #expect(pathError.description == "dataset.path: 4097 characters; expected at most 4096")
         // Long values are refused with an error of a line, quoting at most 80 characters.
         let huge = try #require(specError(#"{"name": "\#(String(repeating: "n", count: 1 << 20))", "dataset": {}}"#))
-        #expect(huge.description == "name: 1048576 characters; expected at most 10000")
+        #expect(huge.all.first?.description == "name: 1048576 characters; expected at most 10000")
+        #expect(huge.all.map(\.path) == ["name", "dataset.kind"])  // every error at once, each a line
         let name = String(repeating: "n", count: 500)
         let nameError = try #require(specError(#"{"name": "\#(name)", "dataset": {"kind": "synthetic"}}"#))
         #expect(nameError.description == "name: \"\(name.prefix(80))…\" is not a valid name; expected 1 to 100 "

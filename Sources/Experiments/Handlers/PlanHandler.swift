@@ -54,8 +54,11 @@ public struct PlanHandler: JobHandler {
                 let id: Int64 = try row!.decode("id")
                 if case .pretrain(let pretrain) = job.payload {
                     try store.ensureRun(experiment: experiment, series: pretrain.series, method: pretrain.method.name,
-                                        seed: pretrain.seed, sweepParameter: pretrain.sweep?.parameter,
-                                        sweepValue: pretrain.sweep?.value, params: payload, pretrainJob: id)
+                                        seed: pretrain.seed,
+                                        sweepParameter: pretrain.points.isEmpty
+                                            ? nil : pretrain.points.map(\.parameter).joined(separator: ","),
+                                        sweepValue: pretrain.sweep?.list == nil ? pretrain.sweep?.value : nil, params: payload, pretrainJob: id,
+                                        points: pretrain.points)
                 }
             }
         }

@@ -85,8 +85,10 @@ public struct PretrainHandler: JobHandler {
                 pending.append(metrics)
                 steps.increment(by: stepsDone.advance(to: metrics.step))
                 let loss = metrics.values["loss"].map { String(format: "%.4f", $0) } ?? "-"
-                context.reportProgress(Double(metrics.epoch) / Double(max(epochs, 1)),
-                                       "epoch \(metrics.epoch)/\(epochs) loss \(loss)")
+                if config.stepBudget == nil && config.exampleBudget == nil {
+                    context.reportProgress(Double(metrics.epoch) / Double(max(epochs, 1)),
+                                           "epoch \(metrics.epoch)/\(epochs) loss \(loss)")
+                }
             },
             onProgress: { fraction in context.reportProgress(fraction) },
             onCheckpoint: { state in
@@ -99,8 +101,10 @@ public struct PretrainHandler: JobHandler {
                 }
             },
             checkCancellation: { try context.checkCancelled() })
+        let started = ContinuousClock.now
         let result = try Pretrainer.train(data: data, config: config, seed: payload.trainingSeed, resume: resume,
                                           callbacks: callbacks)
+        let elapsed = started.duration(to: .now)
         let encoderConfig = try PostgresJSON(encoding: result.encoder)
         try context.withFencedTransaction { db in
             let store = ResultsStore(db)
@@ -109,10 +113,14 @@ public struct PretrainHandler: JobHandler {
             }
             // The last epoch's figures are already recorded; add only the end-of-training ones (Recall@10).
             let lastEpoch = result.history.last?.values ?? [:]
-            let extra = result.metrics.filter { lastEpoch[$0.key] != $0.value }
-            try store.writeMetrics(run: run, step: result.steps, epoch: config.method == .none ? 0 : epochs,
-                                   values: extra)
-            try store.writeCheckpoint(run: run, kind: .final, epoch: config.method == .none ? 0 : epochs,
+            var extra = result.metrics.filter { lastEpoch[$0.key] != $0.value }
+            // What the run actually did, for the report's budget table (seconds: this attempt's training).
+            extra["budget_steps"] = Double(result.steps)
+            extra["budget_examples"] = Double(result.examples)
+            extra["budget_seconds"] = Double(elapsed.components.seconds)
+                + Double(elapsed.components.attoseconds) / 1e18
+            try store.writeMetrics(run: run, step: result.steps, epoch: result.epochs, values: extra)
+            try store.writeCheckpoint(run: run, kind: .final, epoch: result.epochs,
                                       step: result.steps, bytes: result.checkpoint, config: encoderConfig)
             try store.deleteCheckpoint(run: run, kind: .latest)
         }

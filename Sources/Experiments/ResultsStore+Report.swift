@@ -1,0 +1,73 @@
+import Postgres
+
+extension ResultsStore {
+    /// The report of an experiment, every figure read from the database's statistics
+    /// (`seqtwins.label_efficiency_of`, `method_gain_over`, `verdicts_of`, `run_budgets`; Migrations/0050_research.sql).
+    /// - Parameters:
+    ///   - name: the experiment's name, for titles.
+    ///   - metric: the metric tabulated.
+    ///   - baseline: a method label (paired at the same sweep point) or a series; `nil` for no gains or verdicts.
+    ///   - methodOrder: the order of series (plan order); others follow in the database's order.
+    public func report(experiment: Int64, name: String, metric: ReportMetric = .primary, baseline: String? = nil,
+                       methodOrder: [String] = []) throws -> ExperimentReport {
+        let efficiency = try db.query("""
+            SELECT method, task, protocol, label_fraction, labelled_n, n, mean, sd, majority_accuracy
+            FROM seqtwins.label_efficiency_of(\(experiment), \(metric.rawValue))
+            ORDER BY task, protocol, method, label_fraction
+            """).map { row in
+            LabelEfficiencyRow(
+                method: try row.decode("method"), task: try row.decode("task"),
+                evaluationProtocol: try row.decode("protocol"), fraction: try row.decode("label_fraction"),
+                labelledN: try row.decode("labelled_n"), n: try row.decode("n"), mean: try row.decode("mean"),
+                sd: try row.decode("sd"), majorityAccuracy: try row.decode("majority_accuracy"))
+        }
+        var gains: [GainRow] = []
+        var verdicts: [VerdictRow] = []
+        if let baseline {
+            gains = try db.query("""
+                SELECT method, baseline, task, protocol, label_fraction, pairs, mean_difference, lower_95, upper_95,
+                       relative_gain
+                FROM seqtwins.method_gain_over(\(experiment), \(baseline), \(metric.rawValue))
+                ORDER BY task, protocol, method, label_fraction
+                """).map { row in
+                GainRow(
+                    method: try row.decode("method"), baseline: try row.decode("baseline"), task: try row.decode("task"),
+                    evaluationProtocol: try row.decode("protocol"), fraction: try row.decode("label_fraction"),
+                    pairs: try row.decode("pairs"), meanDifference: try row.decode("mean_difference"),
+                    lower95: try row.decode("lower_95"), upper95: try row.decode("upper_95"),
+                    relativeGain: try row.decode("relative_gain"))
+            }
+            verdicts = try db.query("""
+                SELECT * FROM seqtwins.verdicts_of(\(experiment), \(baseline), \(metric.rawValue))
+                """).map { row in
+                VerdictRow(
+                    method: try row.decode("method"), baseline: try row.decode("baseline"), task: try row.decode("task"),
+                    evaluationProtocol: try row.decode("protocol"), fractionRange: try row.decode("fraction_range"),
+                    fractions: try row.decode("fractions"), seeds: try row.decode("seeds"),
+                    meanDifference: try row.decode("mean_difference"), sd: try row.decode("sd"),
+                    pValue: try row.decode("p_value"), pHolm: try row.decode("p_holm"),
+                    comparisons: try row.decode("comparisons"), lower: try row.decode("lower"),
+                    upper: try row.decode("upper"), verdict: try row.decode("verdict"),
+                    sentence: try row.decode("sentence"))
+            }
+        }
+        let budgets = try db.query("""
+            SELECT series, count(*)::integer AS runs, avg(steps ORDER BY seed) AS steps,
+                   avg(examples ORDER BY seed) AS examples, avg(seconds ORDER BY seed) AS seconds
+            FROM seqtwins.run_budgets
+            WHERE experiment_id = \(experiment) AND steps IS NOT NULL
+            GROUP BY series ORDER BY series
+            """).map { row in
+            BudgetRow(series: try row.decode("series"), runs: try row.decode("runs"), steps: try row.decode("steps"),
+                      examples: try row.decode("examples"), seconds: try row.decode("seconds"))
+        }
+        return ExperimentReport(experiment: name, metric: metric, baseline: baseline, labelEfficiency: efficiency,
+                                gains: gains, verdicts: verdicts, budgets: budgets, methodOrder: methodOrder)
+    }
+
+    /// The series of an experiment that have runs, sorted (for messages naming the allowed baselines).
+    public func series(experiment: Int64) throws -> [String] {
+        try db.query("SELECT DISTINCT series FROM seqtwins.runs WHERE experiment_id = \(experiment) ORDER BY series")
+            .map { try $0.decode("series") }
+    }
+}
