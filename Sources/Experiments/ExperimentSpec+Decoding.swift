@@ -423,6 +423,15 @@ extension MethodSpec {
         .methodDouble("gradient_clip", \.gradientClip, SpecInterval(low: 0, high: 1000, float32: true), default: 1,
                       methods: trainedMethods, "largest global gradient norm per step (larger ones are scaled down); 0 "
                           + "turns clipping off"),
+        SpecField(
+            key: "optimizer", defaultText: "`adamw`",
+            doc: "`adamw`, `lazy_adamw`: AdamW over every parameter, or lazy AdamW that updates (and clips) only the "
+                + "embedding rows a step touched, O(rows touched) instead of O(vocabulary); see Lazy AdamW",
+            read: { spec, value, path in
+                spec.optimizer = try SpecValue.choice(value, path: path, allowed: ["adamw", "lazy_adamw"],
+                                                      what: "optimizer")
+            },
+            methods: trainedMethods),
     ]
 
     /// The JSON keys a method of `name` accepts.

@@ -211,6 +211,7 @@ public struct MethodSpec: Sendable, Equatable, Codable, SpecSection {
         case lambda, projector, temperature, augmentations
         case hashBuckets = "hash_buckets"
         case gradientClip = "gradient_clip"
+        case optimizer
     }
 
     /// One of `barlow_twins`, `dual_encoder`, `contrastive`, `none`, `bag_of_items`. Required.
@@ -240,6 +241,9 @@ public struct MethodSpec: Sendable, Equatable, Codable, SpecSection {
     /// The largest global gradient norm before a step (larger gradients are scaled down), in `[0, 1000]`, 0 for no
     /// clipping; default 1. Trained methods only.
     public var gradientClip: Double?
+    /// The optimiser: `adamw` (dense, the default when nil) or `lazy_adamw` (embedding rows a step touched only;
+    /// see `Adam`'s lazy variant). Trained methods only.
+    public var optimizer: String?
 
     /// Whether the method trains an encoder (and so has epochs, batch size, learning rate…).
     public var trains: Bool { ["barlow_twins", "dual_encoder", "contrastive"].contains(name) }

@@ -8,7 +8,8 @@ import Tensors
 /// Schedule: `n` pretraining users (train users, or all with `pretrainAllUsers`), batch `B = min(batch, n)`,
 /// `⌊n / B⌋` steps per epoch (the last partial batch is dropped, so BatchNorm and the batch statistics of the
 /// losses always see `B` rows); the dual encoder takes the same number of steps of `B` (prefix, next item)
-/// examples. AdamW, linear warm-up then cosine decay to 0 over all steps, global gradient-norm clipping.
+/// examples. AdamW (or lazy AdamW, `config.optimizer`), linear warm-up then cosine decay to 0 over all steps, global
+/// gradient-norm clipping (over touched embedding rows only with lazy AdamW).
 ///
 /// Determinism: parameters start from `(seed, "encoder-init")` and `(seed, "head-init")`; epoch `e` draws its
 /// batches and augmentations from `Sequences.SeededGenerator(seed:stream: "pretrain-data").child(e)` and its
@@ -69,8 +70,9 @@ public enum Pretrainer {
             preconditionFailure("handled above")
         }
         let parameters = objective.parameters
+        let lazy = config.optimizer == .lazyAdamW
         let optimizer = Adam.adamW(parameters: parameters, learningRate: config.learningRate,
-                                   weightDecay: config.weightDecay)
+                                   weightDecay: config.weightDecay, lazy: lazy)
         let totalSteps = config.epochs * stepsPerEpoch
         let schedule = WarmupCosineSchedule(
             peak: config.learningRate, warmupSteps: Int((config.warmupFraction * Double(totalSteps)).rounded()),
@@ -137,9 +139,9 @@ public enum Pretrainer {
                 for (key, value) in values { sums[key, default: 0] += value }
                 let norm: Float
                 if let clip = config.gradientClip {
-                    norm = clipGradientNorm(parameters, maxNorm: clip)
+                    norm = clipGradientNorm(parameters, maxNorm: clip, sparseRows: lazy)
                 } else {
-                    norm = clipGradientNorm(parameters, maxNorm: .infinity)
+                    norm = clipGradientNorm(parameters, maxNorm: .infinity, sparseRows: lazy)
                 }
                 gradientNorms += Double(norm)
                 optimizer.step()
