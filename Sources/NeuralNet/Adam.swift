@@ -20,6 +20,9 @@ public enum WeightDecayStyle: Sendable {
 /// rows a step did not see: lazy moments are not decayed while a row is unseen, and a row that comes back resumes
 /// from its old `m` and `v`. A step then costs O(rows touched · d) instead of O(vocabulary · d). Dense
 /// parameters are updated as in dense Adam, bit for bit.
+///
+/// The update runs on `Parallel.workerCount` workers, split by elements (or touched rows); every element is updated
+/// by the same operations whatever the split, so results do not depend on the worker count.
 public final class Adam: Optimizer {
     /// The parameters.
     public let parameters: [Parameter]
@@ -81,19 +84,34 @@ public final class Adam: Optimizer {
                 parameter.value.withUnsafeMutableBufferPointer { w in
                     firstMoments[index].withUnsafeMutableBufferPointer { m in
                         secondMoments[index].withUnsafeMutableBufferPointer { v in
-                            func update(_ range: Range<Int>) {
+                            if w.isEmpty { return }
+                            // Each element's update depends on that element alone, so splitting the elements (or
+                            // rows) across workers gives the same result for any worker count.
+                            let pointers = UncheckedSendable((g.baseAddress!, w.baseAddress!, m.baseAddress!,
+                                                              v.baseAddress!))
+                            let update: @Sendable (Range<Int>) -> Void = { range in
+                                let (g, w, m, v) = pointers.value
                                 for i in range {
                                     let grad = g[i] + l2 * w[i]
                                     m[i] = b1 * m[i] + (1 - b1) * grad
                                     v[i] = b2 * v[i] + (1 - b2) * grad * grad
-                                    let update = (m[i] / correction1) / ((v[i] / correction2).squareRoot() + eps)
-                                    w[i] = w[i] * shrink - lr * update
+                                    let step = (m[i] / correction1) / ((v[i] / correction2).squareRoot() + eps)
+                                    w[i] = w[i] * shrink - lr * step
                                 }
                             }
                             if let rows {
-                                for row in rows { update((Int(row) * width)..<((Int(row) + 1) * width)) }
+                                if rows.isEmpty { return }
+                                rows.withUnsafeBufferPointer { r in
+                                    let touched = UncheckedSendable(r.baseAddress!)
+                                    Parallel.forEachChunk(r.count, minimumChunk: 256) { chunk in
+                                        for k in chunk {
+                                            let row = Int(touched.value[k])
+                                            update((row * width)..<((row + 1) * width))
+                                        }
+                                    }
+                                }
                             } else {
-                                update(0..<w.count)
+                                Parallel.forEachChunk(w.count, minimumChunk: 16_384) { update($0) }
                             }
                         }
                     }

@@ -26,11 +26,11 @@ struct BenchTrain: ParsableCommand {
         discussion: """
             Prints the BLAS build and OPENBLAS_CORETYPE, the model's size, then for each worker count of \
             --workers (one run each, same seed, same data): ms/step (mean, median, min), sequence-views/s, the CPU \
-            time of the update (zeroing, clipping, optimiser step) and of the whole step (all threads), and the \
-            step's GEMM calls replayed alone on scratch buffers (the GEMM-only bound) with the ratio step / \
-            GEMM-only in wall and CPU time; last, the speed-up of each worker count over the first (median step \
-            times). --no-replay skips the replay (for profiling the steps alone). Set OPENBLAS_CORETYPE (e.g. \
-            SkylakeX) in the environment to choose the OpenBLAS kernel.
+            time of the update (zeroing, clipping, optimiser step; the calling thread's) and of the whole step (all \
+            threads), and the step's GEMM calls replayed alone on scratch buffers (the GEMM-only bound) with the \
+            ratio step / GEMM-only in wall and CPU time; last, the speed-up of each worker count over the first \
+            (median step times). --no-replay skips the replay (for profiling the steps alone). Set \
+            OPENBLAS_CORETYPE (e.g. SkylakeX) in the environment to choose the OpenBLAS kernel.
             """)
 
     @Option(help: "Timed steps.")
@@ -233,7 +233,8 @@ struct BenchTrain: ParsableCommand {
                   + "min \(fmt(r.stepTimes.min()!))), \(fmt(views, 0)) sequence-views/s, loss \(r.loss), "
                   + "valid tokens/step \(r.tokensPerStep) of \(2 * batch * length)")
             print("bench-train: workers \(count): update (zero grads, clip, \(optimizer)) "
-                  + "\(fmt(r.updateMilliseconds, 2)) ms/step of CPU time; step CPU time (all threads) "
+                  + "\(fmt(r.updateMilliseconds, 2)) ms/step of the calling thread's CPU time; step CPU time "
+                  + "(all threads) "
                   + "\(fmt(r.stepCPUMilliseconds)) ms/step")
             guard replay else { continue }
             print("bench-train: workers \(count): GEMM alone \(fmt(r.gemmMilliseconds)) ms/step "

@@ -78,3 +78,26 @@ private func touchedEmbedding(seed: UInt64) -> Embedding {
     #expect(a.table.grad.maxAbsDifference(b.table.grad) <= 1e-6)
     #expect(abs(b.table.grad[4, 1] - 3 / denseNorm) < 1e-6)
 }
+
+@Test func adamWGivesTheSameValuesForAnyWorkerCount() {
+    func run(workers: Int, lazy: Bool) -> Tensor {
+        var g = SeededGenerator(seed: 9)
+        let embedding = Embedding(vocabulary: 2_000, dimension: 32, name: "emb", generator: &g)
+        let ids = (0..<1_500).map { Int32(1 + ($0 * 7919) % 1_999) }
+        let gradient = Tensor.normal(shape: [ids.count, 32], std: 1, using: &g)
+        let adam = Adam.adamW(parameters: embedding.parameters, learningRate: 0.01, weightDecay: 0.1, lazy: lazy)
+        Parallel.withWorkerCount(workers) {
+            for _ in 0..<3 {
+                embedding.table.zeroGrad()
+                _ = embedding.forward(ids)
+                embedding.backward(gradient)
+                adam.step()
+            }
+        }
+        return embedding.table.value
+    }
+    for lazy in [false, true] {
+        #expect(run(workers: 1, lazy: lazy) == run(workers: 3, lazy: lazy))
+    }
+    #expect(run(workers: 1, lazy: false) != run(workers: 1, lazy: true))
+}
