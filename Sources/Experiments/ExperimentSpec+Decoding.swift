@@ -456,6 +456,15 @@ extension MethodSpec {
                 }
             },
             methods: trainedMethods),
+        SpecField(
+            key: "optimizer", defaultText: "`adamw`",
+            doc: "`adamw`, `lazy_adamw`: AdamW over every parameter, or lazy AdamW that updates (and clips) only the "
+                + "embedding rows a step touched, O(rows touched) instead of O(vocabulary); see Lazy AdamW",
+            read: { spec, value, path in
+                spec.optimizer = try SpecValue.choice(value, path: path, allowed: ["adamw", "lazy_adamw"],
+                                                      what: "optimizer")
+            },
+            methods: trainedMethods),
     ]
 
     /// The JSON keys a method of `name` accepts.

@@ -212,6 +212,7 @@ public struct MethodSpec: Sendable, Equatable, Codable, SpecSection {
         case hashBuckets = "hash_buckets"
         case gradientClip = "gradient_clip"
         case budget
+        case optimizer
     }
 
     /// One of `barlow_twins`, `dual_encoder`, `contrastive`, `none`, `bag_of_items`. Required.
@@ -244,6 +245,9 @@ public struct MethodSpec: Sendable, Equatable, Codable, SpecSection {
     /// A training budget in optimiser steps or examples seen instead of `epochs` (which is then `nil`); a budget
     /// in epochs is read as `epochs`. Trained methods only.
     public var budget: BudgetSpec?
+    /// The optimiser: `adamw` (dense, the default when nil) or `lazy_adamw` (embedding rows a step touched only;
+    /// see `Adam`'s lazy variant). Trained methods only.
+    public var optimizer: String?
 
     /// Whether the method trains an encoder (and so has epochs, batch size, learning rate…).
     public var trains: Bool { ["barlow_twins", "dual_encoder", "contrastive"].contains(name) }

@@ -61,6 +61,13 @@ extension PretrainConfig {
         if let projector = method.projector { self.projector = projector }
         if let temperature = method.temperature { self.temperature = Float(temperature) }
         if let clip = method.gradientClip { gradientClip = clip > 0 ? Float(clip) : nil }
+        if let name = method.optimizer {
+            guard let optimizer = PretrainOptimizer(rawValue: name) else {
+                throw ExperimentSpecError(path: path + ".optimizer", message: "optimizer \"\(name)\"; allowed: "
+                                            + PretrainOptimizer.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            self.optimizer = optimizer
+        }
         if let augmentations = method.augmentations { self.augmentations = Augmentations(spec: augmentations) }
         if let budget = method.budget {
             switch budget.unit {

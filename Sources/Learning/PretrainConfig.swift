@@ -13,6 +13,15 @@ public enum PretrainMethod: String, Sendable, Equatable, Codable, CaseIterable {
     case none
 }
 
+/// The optimiser of a pretraining run.
+public enum PretrainOptimizer: String, Sendable, Equatable, Codable, CaseIterable {
+    /// AdamW over every parameter (PROTOCOL.md section 4).
+    case adamW = "adamw"
+    /// Lazy AdamW: embedding tables are updated, and clipped, only in the rows a step touched (`Adam(lazy: true)`
+    /// documents how that differs from AdamW); every other parameter as with `adamw`.
+    case lazyAdamW = "lazy_adamw"
+}
+
 /// Hyper-parameters of one pretraining run; defaults are PROTOCOL.md section 4's.
 public struct PretrainConfig: Sendable, Equatable, Codable {
     /// The method.
@@ -41,6 +50,8 @@ public struct PretrainConfig: Sendable, Equatable, Codable {
     public var augmentations = Augmentations()
     /// Pretrain on every user's history (`pretrain_users: all`) instead of the train users' only.
     public var pretrainAllUsers = false
+    /// The optimiser (AdamW unless a spec asks for lazy AdamW).
+    public var optimizer: PretrainOptimizer = .adamW
     /// A budget in optimiser steps instead of ``epochs``: training stops after exactly this many steps (the last
     /// epoch may end part-way); nil for `epochs` full epochs.
     public var stepBudget: Int? = nil

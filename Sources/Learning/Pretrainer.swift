@@ -10,7 +10,9 @@ import Tensors
 /// losses always see `B` rows); the dual encoder takes the same number of steps of `B` (prefix, next item)
 /// examples. The run takes `T` = ``PretrainConfig/totalSteps(stepsPerEpoch:batch:)`` steps (`epochs · ⌊n / B⌋`
 /// unless a step or example budget is set) over `⌈T / ⌊n / B⌋⌉` epochs, the last one stopping after the budget's
-/// step; every step sees exactly `B` examples, so examples seen are `T · B`. AdamW, linear warm-up then cosine decay to 0 over all steps, global gradient-norm clipping.
+/// step; every step sees exactly `B` examples, so examples seen are `T · B`. AdamW (or lazy AdamW,
+/// `config.optimizer`), linear warm-up then cosine decay to 0 over all steps, global gradient-norm clipping (over
+/// touched embedding rows only with lazy AdamW).
 ///
 /// Determinism: parameters start from `(seed, "encoder-init")` and `(seed, "head-init")`; epoch `e` draws its
 /// batches (the objective shuffles them) and augmentations from `SplitMix64(seed:stream: "pretrain-data").child(e)` and its
@@ -56,8 +58,9 @@ public enum Pretrainer {
         let objective = try makePretrainObjective(config: config, encoder: encoder, data: data, users: users,
                                                   batch: batch, generator: &headGenerator)
         let parameters = objective.parameters
+        let lazy = config.optimizer == .lazyAdamW
         let optimizer = Adam.adamW(parameters: parameters, learningRate: config.learningRate,
-                                   weightDecay: config.weightDecay)
+                                   weightDecay: config.weightDecay, lazy: lazy)
         let totalSteps = config.totalSteps(stepsPerEpoch: stepsPerEpoch, batch: batch)
         let epochCount = (totalSteps + stepsPerEpoch - 1) / stepsPerEpoch
         let schedule = WarmupCosineSchedule(
@@ -111,9 +114,9 @@ public enum Pretrainer {
                 for (key, value) in values { sums[key, default: 0] += value }
                 let norm: Float
                 if let clip = config.gradientClip {
-                    norm = clipGradientNorm(parameters, maxNorm: clip)
+                    norm = clipGradientNorm(parameters, maxNorm: clip, sparseRows: lazy)
                 } else {
-                    norm = clipGradientNorm(parameters, maxNorm: .infinity)
+                    norm = clipGradientNorm(parameters, maxNorm: .infinity, sparseRows: lazy)
                 }
                 gradientNorms += Double(norm)
                 optimizer.step()

@@ -13,6 +13,7 @@ public final class Embedding: ParameterOwner {
     /// Rows (sorted, unique) that received gradient in the last `backward`.
     public private(set) var touchedRows: [Int32] = []
     private var ids: [Int32] = []
+    private var seen: [Bool] = []
 
     /// A table named `name.weight` of `vocabulary` rows of width `dimension`.
     public init(vocabulary: Int, dimension: Int, paddingIndex: Int32? = 0, std: Float = 0.02, name: String,
@@ -21,7 +22,7 @@ public final class Embedding: ParameterOwner {
         if let paddingIndex {
             for c in 0..<dimension { value[Int(paddingIndex), c] = 0 }
         }
-        table = Parameter(name: scoped(name, "weight"), value: value)
+        table = Parameter(name: scoped(name, "weight"), value: value, rowSparse: true)
         self.paddingIndex = paddingIndex
     }
 
@@ -64,15 +65,24 @@ public final class Embedding: ParameterOwner {
     public func backward(_ dy: Tensor) {
         let d = dimension
         precondition(dy.count == ids.count * d, "Embedding(\(table.name)).backward: bad ∂y shape \(dy.shape)")
-        var touched = Set<Int32>()
+        // A byte per row marks the rows touched (cheaper than a hash set for a step's thousands of ids); the marks
+        // are cleared again below, so the buffer is allocated once and each call costs O(ids), not O(vocabulary).
+        if seen.count != vocabulary { seen = [Bool](repeating: false, count: vocabulary) }
+        var touched: [Int32] = []
         dy.withUnsafeBufferPointer { g in
             table.grad.withUnsafeMutableBufferPointer { ge in
                 for (i, id) in ids.enumerated() where id != paddingIndex {
                     Kernels.add(g.baseAddress! + i * d, into: ge.baseAddress! + Int(id) * d, count: d)
-                    touched.insert(id)
+                    if !seen[Int(id)] {
+                        seen[Int(id)] = true
+                        touched.append(id)
+                    }
                 }
             }
         }
-        touchedRows = touched.sorted()
+        for id in touched { seen[Int(id)] = false }
+        touched.sort()
+        touchedRows = touched
+        table.addGradientRows(touched)
     }
 }

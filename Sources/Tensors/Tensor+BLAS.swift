@@ -64,6 +64,8 @@ public enum BLAS {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        GEMMTrace.record(GEMMCall(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
+                                  beta: beta, parallel: false))
         rawGEMM(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
                 c: c, ldc: ldc, profile: profiling.load(ordering: .relaxed))
     }
@@ -107,6 +109,8 @@ extension BLAS {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        GEMMTrace.record(GEMMCall(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
+                                  beta: beta, parallel: true))
         let profile = profiling.load(ordering: .relaxed)
         let start = profile ? nowNanoseconds() : 0
         defer {

@@ -126,6 +126,7 @@ struct WorkerCommand: ParsableCommand {
             throw ValidationError("could not restart \(executable) with OPENBLAS_CORETYPE set: errno \(errno)")
         }
         ComputeEnvironment.configureThreads(environment: environment)
+        ComputeEnvironment.configureMemory()
         logger.info("\(ComputeEnvironment.blasSummary) OPENBLAS_CORETYPE=\(environment["OPENBLAS_CORETYPE"] ?? "unset")")
         var options = WorkerOptions(databaseURL: connection.resolvedURL)
         if let name { options.name = "\(name):\(getpid())" }

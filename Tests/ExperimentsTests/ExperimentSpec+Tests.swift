@@ -126,14 +126,18 @@ struct ExperimentSpecTests {
             specJSON(#""methods": [{"name": "barlow_twins", "lamda": 0.1}]"#),
             #"methods[0].lamda: unknown field for method "barlow_twins"; did you mean "lambda"?; "#
                 + "allowed: name, label, "
-                + "epochs, batch_size, lr, weight_decay, warmup_fraction, projector, lambda, augmentations, gradient_clip, "
-                + "budget"
+                + "epochs, batch_size, lr, weight_decay, warmup_fraction, projector, lambda, augmentations, "
+                + "gradient_clip, budget, optimizer"
+        ),
+        (
+            specJSON(#""methods": [{"name": "barlow_twins", "optimizer": "sgd"}]"#),
+            #"methods[0].optimizer: unknown optimizer "sgd"; allowed: adamw, lazy_adamw"#
         ),
         (
             specJSON(#""methods": [{"name": "dual_encoder", "lambda": 0.1}]"#),
             #"methods[0].lambda: unknown field for method "dual_encoder"; allowed: name, label, epochs, "#
                 + "batch_size, lr, "
-                + "weight_decay, warmup_fraction, temperature, gradient_clip, budget"
+                + "weight_decay, warmup_fraction, temperature, gradient_clip, budget, optimizer"
         ),
         (
             specJSON(#""preprocesing": {}"#),

@@ -58,4 +58,19 @@ struct SpecFieldsTests {
                                            preprocessing: spec.preprocessing, itemCount: 100)
         #expect(byDefault.gradientClip == 1)
     }
+
+    @Test func theOptimizerIsASpecFieldThatReachesTrainingAndStaysOutOfDefaultSpecs() throws {
+        let spec = try ExperimentSpec(json: #"""
+            {"name": "x", "dataset": {"kind": "synthetic"},
+             "methods": [{"name": "barlow_twins", "optimizer": "lazy_adamw"}, {"name": "dual_encoder"}]}
+            """#)
+        let lazy = try PretrainConfig(method: spec.methods[0], encoder: spec.encoder, preprocessing: spec.preprocessing,
+                                      itemCount: 100)
+        #expect(lazy.optimizer == .lazyAdamW)
+        let byDefault = try PretrainConfig(method: spec.methods[1], encoder: spec.encoder,
+                                           preprocessing: spec.preprocessing, itemCount: 100)
+        #expect(byDefault.optimizer == .adamW)
+        // Unset, the field is absent from the method's encoding, so specs without it keep their job keys.
+        #expect(spec.methods[1].optimizer == nil)
+    }
 }
