@@ -87,8 +87,10 @@ extension ExperimentReport {
             + alignedTable(header: header, rows: rows, rightAligned: [3, 4, 5, 6, 7])
     }
 
-    /// Both tables as text, separated by a blank line: what `seqtwins report` prints.
+    /// The tables as text, separated by blank lines: label efficiency, gains, and where there are any, fine-tune
+    /// against probe and the training curves. What `seqtwins report` prints.
     public func text() -> String {
-        labelEfficiencyText() + "\n\n" + gainText() + "\n"
+        ([labelEfficiencyText(), gainText(), protocolGainText(), probeCurveText()].filter { !$0.isEmpty })
+            .joined(separator: "\n\n") + "\n"
     }
 }

@@ -190,11 +190,17 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
     public var labelEfficiency: [LabelEfficiencyRow]
     /// The gain table (empty without a baseline).
     public var gains: [GainRow]
+    /// Fine-tuning against the linear probe of the same encoder, paired by seed (series with both protocols).
+    public var protocolGains: [ProtocolGainRow] = []
+    /// The `eval_every` training curves (set from the stored metrics; empty when no method asked for them).
+    public var probeCurves: [ProbeCurveRow] = []
 
     enum CodingKeys: String, CodingKey {
         case experiment, metric, baseline
         case labelEfficiency = "label_efficiency"
         case gains
+        case protocolGains = "protocol_gains"
+        case probeCurves = "probe_curves"
     }
 
     /// Builds both tables for the experiment of `spec`: series in plan order (methods, then sweep values) and
@@ -281,5 +287,6 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
         }
         labelEfficiency = efficiency
         self.gains = gains
+        protocolGains = Self.protocolGains(rows, metric: metric, methods: methods, tasks: tasks)
     }
 }

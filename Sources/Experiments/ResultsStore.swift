@@ -222,6 +222,21 @@ public struct ResultsStore {
         }
     }
 
+    /// The `eval_every` probe scores of an experiment's runs (metrics `probe_accuracy` and `probe_roc_auc`).
+    public func probeCurvePoints(experiment: Int64) throws -> [ProbeCurvePoint] {
+        try db.query("""
+            SELECT r.series, r.seed, m.epoch, m.name, m.value
+            FROM seqtwins.metrics m JOIN seqtwins.runs r ON r.id = m.run_id
+            WHERE r.experiment_id = \(experiment) AND m.name IN ('probe_accuracy', 'probe_roc_auc')
+              AND m.epoch IS NOT NULL
+            ORDER BY r.series, m.name, m.epoch, r.seed
+            """).map { row in
+            ProbeCurvePoint(method: try row.decode("series"), seed: try row.decode("seed"),
+                            epoch: try row.decode("epoch"), metric: try row.decode("name"),
+                            value: try row.decode("value"))
+        }
+    }
+
     /// `{1.5,-2,...}` with each Float in its shortest exact form.
     static func arrayLiteral(_ vector: [Float]) -> String {
         var text = "{"

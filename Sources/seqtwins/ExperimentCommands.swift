@@ -149,9 +149,11 @@ struct ReportCommand: ParsableCommand {
             throw ValidationError("--baseline \(baseline): no such series in experiment \(experiment); series: "
                                   + (series.isEmpty ? "none yet" : series.joined(separator: ", ")))
         }
-        let report = (try? store.resolvedSpec(experiment: experiment)).map {
+        var report = (try? store.resolvedSpec(experiment: experiment)).map {
             ExperimentReport(spec: $0, rows: rows, metric: chosen, baseline: baseline)
         } ?? ExperimentReport(experiment: stored.name, rows: rows, metric: chosen, baseline: baseline)
+        report.probeCurves = ExperimentReport.probeCurves(try store.probeCurvePoints(experiment: experiment),
+                                                          methodOrder: report.labelEfficiency.map(\.method))
         if csv {
             print(report.labelEfficiencyCSV())
             if !report.gains.isEmpty { print(report.gainCSV()) }

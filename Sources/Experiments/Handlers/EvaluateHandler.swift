@@ -70,7 +70,8 @@ public struct EvaluateHandler: JobHandler {
                 testUsers: evaluation.testUsers)
             let result = try FineTuner.train(
                 data: data, encoder: config, checkpoint: checkpoint.bytes, task: task,
-                config: FineTuneConfig(spec: payload.fineTune ?? spec.fineTune), seed: payload.evaluationSeed,
+                config: FineTuneConfig(spec: payload.fineTune ?? spec.fineTune, linearProbe: spec.linearProbe),
+                seed: payload.evaluationSeed,
                 checkCancellation: { try context.checkCancelled() })
             var fineTuned = evaluation.isMultiLabel
                 ? Metrics.summarizeMultiLabel(truth: evaluation.testMultiLabels, scores: result.testProbabilities)
@@ -80,6 +81,11 @@ public struct EvaluateHandler: JobHandler {
             summary = fineTuned
             details["best_epoch"] = Double(result.bestEpoch)
             details["epochs_run"] = Double(result.epochsRun)
+            details["lr"] = Double(result.learningRate)
+            for (rate, score) in zip(payload.fineTune?.lrGrid ?? [], result.learningRateScores) {
+                details["lr_score_\(ExperimentPlan.format(rate))"] = score
+            }
+            if let l2 = result.probeL2 { details["probe_l2"] = l2 }
         }
         if let columns = summary.rocAUCColumns { details["roc_auc_columns"] = Double(columns) }
         let record = EvaluationRecord(
