@@ -49,6 +49,17 @@ public final class MultiHeadSelfAttention: ParameterOwner {
         outputProjection = Linear(dimension, dimension, name: scoped(name, "out"), generator: &generator)
     }
 
+    /// `out[i] = x[i]·scale` where the dropout hash of buffer index `start + i` under `key` keeps it, else 0
+    /// (``Dropout``'s counter-based mask: kept when the hash's top 24 bits fall below `threshold`).
+    @inline(__always)
+    static func mask(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int, start: Int,
+                     key: (UInt32, UInt32), threshold: UInt32, scale: Float) {
+        for i in 0..<count {
+            let bits = Dropout.hash(UInt32(truncatingIfNeeded: start + i), key.0, key.1) &>> 8
+            out[i] = bits < threshold ? x[i] * scale : 0
+        }
+    }
+
     /// Every parameter: input projection then output projection.
     public var parameters: [Parameter] { inputProjection.parameters + outputProjection.parameters }
 
@@ -99,37 +110,34 @@ public final class MultiHeadSelfAttention: ParameterOwner {
         qkv.withUnsafeBufferPointer { pq in
             attended.withUnsafeMutableBufferPointer { po in
                 probabilities.withUnsafeMutableBufferPointer { pp in
-                  dropped.withUnsafeMutableBufferPointer { pd in
-                    let pointers = UncheckedSendable((pq.baseAddress!, po.baseAddress!, pp.baseAddress!,
-                                                      pd.baseAddress))
-                    Parallel.forEachChunk(layout.batchSize, minimumChunk: 8) { sequences in
-                        let (pq, po, pp, pd) = pointers.value
-                        for b in sequences {
-                            let length = layout.lengths[b]
-                            if length == 0 { continue }
-                            let row = layout.offsets[b]
-                            for h in 0..<heads {
-                                let q = pq + row * 3 * d + h * dh
-                                let start = offsets[b] + h * length * length
-                                let p = pp + start
-                                BLAS.gemm(.none, .transposed, m: length, n: length, k: dh, alpha: scale,
-                                          a: q, lda: 3 * d, b: q + d, ldb: 3 * d, c: p, ldc: length)
-                                Kernels.softmaxRows(p, rows: length, columns: length, ld: length)
-                                var weights = UnsafePointer(p)
-                                if let (k0, k1) = dropKey, let pd {
-                                    let kept = pd + start
-                                    for i in 0..<(length * length) {
-                                        let bits = Dropout.hash(UInt32(truncatingIfNeeded: start + i), k0, k1) &>> 8
-                                        kept[i] = bits < threshold ? p[i] * keepScale : 0
+                    dropped.withUnsafeMutableBufferPointer { pd in
+                        let pointers = UncheckedSendable((pq.baseAddress!, po.baseAddress!, pp.baseAddress!,
+                                                          pd.baseAddress))
+                        Parallel.forEachChunk(layout.batchSize, minimumChunk: 8) { sequences in
+                            let (pq, po, pp, pd) = pointers.value
+                            for b in sequences {
+                                let length = layout.lengths[b]
+                                if length == 0 { continue }
+                                let row = layout.offsets[b]
+                                for h in 0..<heads {
+                                    let q = pq + row * 3 * d + h * dh
+                                    let start = offsets[b] + h * length * length
+                                    let p = pp + start
+                                    BLAS.gemm(.none, .transposed, m: length, n: length, k: dh, alpha: scale,
+                                              a: q, lda: 3 * d, b: q + d, ldb: 3 * d, c: p, ldc: length)
+                                    Kernels.softmaxRows(p, rows: length, columns: length, ld: length)
+                                    var weights = UnsafePointer(p)
+                                    if let (k0, k1) = dropKey, let pd {
+                                        Self.mask(p, into: pd + start, count: length * length, start: start,
+                                                  key: (k0, k1), threshold: threshold, scale: keepScale)
+                                        weights = UnsafePointer(pd + start)
                                     }
-                                    weights = UnsafePointer(kept)
+                                    BLAS.gemm(.none, .none, m: length, n: dh, k: length, a: weights, lda: length,
+                                              b: q + 2 * d, ldb: 3 * d, c: po + row * d + h * dh, ldc: d)
                                 }
-                                BLAS.gemm(.none, .none, m: length, n: dh, k: length, a: weights, lda: length,
-                                          b: q + 2 * d, ldb: 3 * d, c: po + row * d + h * dh, ldc: d)
                             }
                         }
                     }
-                  }
                 }
             }
         }
@@ -152,54 +160,52 @@ public final class MultiHeadSelfAttention: ParameterOwner {
             dAttended.withUnsafeBufferPointer { pdo in
                 dqkv.withUnsafeMutableBufferPointer { pdq in
                     probabilities.withUnsafeBufferPointer { pp in
-                      dropped.withUnsafeBufferPointer { pd in
-                        let pointers = UncheckedSendable((pq.baseAddress!, pdo.baseAddress!, pdq.baseAddress!,
-                                                          pp.baseAddress!, pd.baseAddress))
-                        Parallel.forEachChunk(layout.batchSize, minimumChunk: 8) { sequences in
-                            let (pq, pdo, pdq, pp, pd) = pointers.value
-                            let scratch = UnsafeMutablePointer<Float>.allocate(
-                                capacity: Swift.max(maxLength * maxLength, 1))
-                            defer { scratch.deallocate() }
-                            for b in sequences {
-                                let length = layout.lengths[b]
-                                if length == 0 { continue }
-                                let row = layout.offsets[b]
-                                for h in 0..<heads {
-                                    let q = pq + row * 3 * d + h * dh
-                                    let dq = pdq + row * 3 * d + h * dh
-                                    let dout = pdo + row * d + h * dh
-                                    let start = probabilityOffsets[b] + h * length * length
-                                    let p = pp + start
-                                    // ∂P̃ = ∂O_h · V_hᵀ (P̃ = P without attention dropout)
-                                    BLAS.gemm(.none, .transposed, m: length, n: length, k: dh, a: dout, lda: d,
-                                              b: q + 2 * d, ldb: 3 * d, c: scratch, ldc: length)
-                                    // ∂V_h = P̃ᵀ · ∂O_h
-                                    let weights = dropKey != nil && pd != nil ? pd! + start : p
-                                    BLAS.gemm(.transposed, .none, m: length, n: dh, k: length, a: weights,
-                                              lda: length, b: dout, ldb: d, c: dq + 2 * d, ldc: 3 * d)
-                                    // ∂P = ∂P̃ ⊙ M/(1 − p)
-                                    if let (k0, k1) = dropKey {
-                                        for i in 0..<(length * length) {
-                                            let bits = Dropout.hash(UInt32(truncatingIfNeeded: start + i), k0, k1) &>> 8
-                                            scratch[i] = bits < threshold ? scratch[i] * keepScale : 0
+                        dropped.withUnsafeBufferPointer { pd in
+                            let pointers = UncheckedSendable((pq.baseAddress!, pdo.baseAddress!, pdq.baseAddress!,
+                                                              pp.baseAddress!, pd.baseAddress))
+                            Parallel.forEachChunk(layout.batchSize, minimumChunk: 8) { sequences in
+                                let (pq, pdo, pdq, pp, pd) = pointers.value
+                                let scratch = UnsafeMutablePointer<Float>.allocate(
+                                    capacity: Swift.max(maxLength * maxLength, 1))
+                                defer { scratch.deallocate() }
+                                for b in sequences {
+                                    let length = layout.lengths[b]
+                                    if length == 0 { continue }
+                                    let row = layout.offsets[b]
+                                    for h in 0..<heads {
+                                        let q = pq + row * 3 * d + h * dh
+                                        let dq = pdq + row * 3 * d + h * dh
+                                        let dout = pdo + row * d + h * dh
+                                        let start = probabilityOffsets[b] + h * length * length
+                                        let p = pp + start
+                                        // ∂P̃ = ∂O_h · V_hᵀ (P̃ = P without attention dropout)
+                                        BLAS.gemm(.none, .transposed, m: length, n: length, k: dh, a: dout, lda: d,
+                                                  b: q + 2 * d, ldb: 3 * d, c: scratch, ldc: length)
+                                        // ∂V_h = P̃ᵀ · ∂O_h
+                                        let weights = dropKey != nil && pd != nil ? pd! + start : p
+                                        BLAS.gemm(.transposed, .none, m: length, n: dh, k: length, a: weights,
+                                                  lda: length, b: dout, ldb: d, c: dq + 2 * d, ldc: 3 * d)
+                                        // ∂P = ∂P̃ ⊙ M/(1 − p)
+                                        if let dropKey {
+                                            Self.mask(scratch, into: scratch, count: length * length, start: start,
+                                                      key: dropKey, threshold: threshold, scale: keepScale)
                                         }
+                                        // ∂S = P ⊙ (∂P − rowsum(∂P ⊙ P)) · scale
+                                        for i in 0..<length {
+                                            let pr = p + i * length
+                                            let gr = scratch + i * length
+                                            let inner = Kernels.dot(pr, gr, count: length)
+                                            for j in 0..<length { gr[j] = pr[j] * (gr[j] - inner) * scale }
+                                        }
+                                        // ∂Q_h = ∂S · K_h, ∂K_h = ∂Sᵀ · Q_h
+                                        BLAS.gemm(.none, .none, m: length, n: dh, k: length, a: scratch, lda: length,
+                                                  b: q + d, ldb: 3 * d, c: dq, ldc: 3 * d)
+                                        BLAS.gemm(.transposed, .none, m: length, n: dh, k: length, a: scratch,
+                                                  lda: length, b: q, ldb: 3 * d, c: dq + d, ldc: 3 * d)
                                     }
-                                    // ∂S = P ⊙ (∂P − rowsum(∂P ⊙ P)) · scale
-                                    for i in 0..<length {
-                                        let pr = p + i * length
-                                        let gr = scratch + i * length
-                                        let inner = Kernels.dot(pr, gr, count: length)
-                                        for j in 0..<length { gr[j] = pr[j] * (gr[j] - inner) * scale }
-                                    }
-                                    // ∂Q_h = ∂S · K_h, ∂K_h = ∂Sᵀ · Q_h
-                                    BLAS.gemm(.none, .none, m: length, n: dh, k: length, a: scratch, lda: length,
-                                              b: q + d, ldb: 3 * d, c: dq, ldc: 3 * d)
-                                    BLAS.gemm(.transposed, .none, m: length, n: dh, k: length, a: scratch,
-                                              lda: length, b: q, ldb: 3 * d, c: dq + d, ldc: 3 * d)
                                 }
                             }
                         }
-                      }
                     }
                 }
             }

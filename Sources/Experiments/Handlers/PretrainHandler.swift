@@ -84,7 +84,8 @@ public struct PretrainHandler: JobHandler {
                 steps.increment(by: stepsDone.advance(to: metrics.step))
                 let loss = metrics.values["loss"].map { String(format: "%.4f", $0) } ?? "-"
                 context.reportProgress(Double(metrics.epoch) / Double(max(epochs, 1)),
-                                       "epoch \(metrics.epoch)/\(epochs) loss \(loss)")
+                                       metrics.epoch == 0 ? "probed the initial encoder (eval_every)"
+                                           : "epoch \(metrics.epoch)/\(epochs) loss \(loss)")
             },
             onProgress: { fraction in context.reportProgress(fraction) },
             onCheckpoint: { state in
