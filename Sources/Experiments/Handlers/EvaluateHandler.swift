@@ -81,8 +81,11 @@ public struct EvaluateHandler: JobHandler {
             summary = fineTuned
             details["best_epoch"] = Double(result.bestEpoch)
             details["epochs_run"] = Double(result.epochsRun)
-            details["lr"] = Double(result.learningRate)
-            for (rate, score) in zip(payload.fineTune?.lrGrid ?? [], result.learningRateScores) {
+            // The spec's value of the chosen rate (training used it as a Float).
+            let fineTune = payload.fineTune ?? spec.fineTune
+            details["lr"] = (fineTune.lrGrid ?? [fineTune.lr]).first { Float($0) == result.learningRate }
+                ?? Double(result.learningRate)
+            for (rate, score) in zip(fineTune.lrGrid ?? [], result.learningRateScores) {
                 details["lr_score_\(ExperimentPlan.format(rate))"] = score
             }
             if let l2 = result.probeL2 { details["probe_l2"] = l2 }
