@@ -138,7 +138,8 @@ extension ExperimentSpec {
     static func read(_ value: SpecJSON, path: String) throws -> ExperimentSpec {
         var spec = ExperimentSpec(
             name: "", description: "", dataset: DatasetSpec(kind: nil), preprocessing: PreprocessingSpec(),
-            encoder: EncoderSpec(), methods: methodNames.map { MethodSpec.defaults(for: $0) }, tasks: defaultTasks,
+            encoder: EncoderSpec(), methods: defaultMethodNames.map { MethodSpec.defaults(for: $0) },
+            tasks: defaultTasks,
             protocols: protocolNames, labelFractions: defaultLabelFractions, seeds: Array(0..<5), baseline: nil,
             sweep: nil, fineTune: FineTuneSpec(), linearProbe: LinearProbeSpec())
         var errors: [ExperimentSpecError] = []
@@ -160,8 +161,36 @@ extension ExperimentSpec {
                 } catch let error as ExperimentSpecError { errors.append(error) }
             }
         }
+        // Each hybrid's `of` (checked only when the methods and the sweep read cleanly).
+        let hybridInputs = ["methods", "sweep"].map { specPath(path, $0) }
+        if !errors.flatMap(\.all).contains(where: { error in hybridInputs.contains { error.path.hasPrefix($0) } }) {
+            do { try checkHybrids(spec, path: path) } catch let error as ExperimentSpecError { errors.append(error) }
+        }
         if !errors.isEmpty { throw ExperimentSpecError(collecting: errors) }
         return spec
+    }
+
+    /// Each `hybrid`'s `of` names a method of the spec with an encoder (not `bag_of_items` or another `hybrid`)
+    /// that no sweep varies (its embedding must be one series).
+    private static func checkHybrids(_ spec: ExperimentSpec, path: String) throws {
+        for (index, method) in spec.methods.enumerated() where method.name == "hybrid" {
+            let ofPath = specPath(path, "methods") + "[\(index)].of"
+            let encoders = spec.methods.filter(\.hasEncoder).map(\.label)
+            guard let of = method.of, let target = spec.methods.first(where: { $0.label == of }), target.hasEncoder
+            else {
+                throw ExperimentSpecError(
+                    path: ofPath,
+                    message: "\"\(method.of ?? "")\" is not a method with an encoder in this spec; expected one of "
+                        + (encoders.isEmpty ? "(none: add a barlow_twins, dual_encoder, contrastive or none method)"
+                            : encoders.joined(separator: ", ")))
+            }
+            if let sweep = spec.sweep, sweep.methods.contains(of) {
+                throw ExperimentSpecError(
+                    path: ofPath,
+                    message: "method \"\(of)\" is swept (\(sweep.parameter)), so it has no single embedding; name an "
+                        + "unswept method or remove it from sweep.methods")
+            }
+        }
     }
 
     private static func readSeeds(_ value: SpecJSON?, path: String) throws -> [Int] {
@@ -343,7 +372,12 @@ extension EncoderSpec {
             .int("heads", \.heads, 1...64, defaults: defaults, "attention heads, dividing `d`"),
             .int("ff", \.ff, 1...65536, defaults: defaults, "feed-forward width"),
             .double("dropout", \.dropout, SpecInterval(low: 0, high: 1, highOpen: true, float32: true),
-                    defaults: defaults, "dropout on the residual and feed-forward branches"),
+                    defaults: defaults,
+                    "dropout on the input, the residual branches and the feed-forward hidden layer"),
+            .double("attention_dropout", \.attentionDropout,
+                    SpecInterval(low: 0, high: 1, highOpen: true, float32: true), defaults: defaults,
+                    "dropout on the attention probabilities (a stock PyTorch encoder layer uses "
+                        + "`dropout` here too)"),
         ]
     }()
 
@@ -436,7 +470,7 @@ extension MethodSpec {
             doc: "the two views' augmentations",
             read: { spec, value, path in spec.augmentations = try AugmentationSpec.read(value, path: path) },
             methods: ["barlow_twins", "contrastive"], applyDefault: { $0.augmentations = AugmentationSpec() }),
-        .methodInt("hash_buckets", \.hashBuckets, 1...1_048_576, default: 256, methods: ["bag_of_items"],
+        .methodInt("hash_buckets", \.hashBuckets, 1...1_048_576, default: 256, methods: ["bag_of_items", "hybrid"],
                    "buckets of the hashed item bag"),
         .methodDouble("gradient_clip", \.gradientClip, SpecInterval(low: 0, high: 1000, float32: true), default: 1,
                       methods: trainedMethods, "largest global gradient norm per step (larger ones are scaled down); 0 "
@@ -464,6 +498,21 @@ extension MethodSpec {
                 spec.optimizer = try SpecValue.choice(value, path: path, allowed: ["adamw", "lazy_adamw"],
                                                       what: "optimizer")
             },
+            methods: trainedMethods),
+        SpecField(
+            key: "of", defaultText: "required",
+            doc: "the label of the method (with an encoder, unswept) whose embedding `hybrid` concatenates with the "
+                + "bag-of-items features; linear probe only",
+            read: { spec, value, path in spec.of = try readName(value, path: path) },
+            methods: ["hybrid"], required: "the label of a method with an encoder"),
+        SpecField(
+            key: "eval_every", defaultText: "off",
+            doc: "1-100000: during pretraining, every this many epochs (and at epoch 0) a fast linear probe (fixed L2 "
+                + "`linear_probe.default_l2`, up to 1,000 labelled train users, scored on up to 1,000 labelled "
+                + "validation users, drawn once per seed) scores the encoder on the first task; stored as metric "
+                + "`probe_accuracy` (`probe_roc_auc` for a multi-label task) and drawn by `seqtwins report`; the "
+                + "training itself is unchanged",
+            read: { spec, value, path in spec.evalEvery = try SpecValue.int(value, path: path, range: 1...100_000) },
             methods: trainedMethods),
     ]
 
@@ -745,13 +794,41 @@ extension FineTuneSpec {
             .int("patience", \.patience, 1...1000, defaults: defaults,
                  "early stopping: epochs without a better validation accuracy"),
             .int("batch_size", \.batchSize, 1...65536, defaults: defaults, "batch size"),
+            .custom("lr_grid", default: "none (`lr` alone)",
+                    "learning rates, each in (0, 10], no duplicates: one fine-tuning per rate (early stopping each), "
+                        + "the best validation score picks the rate (as `linear_probe.l2_grid` picks L2); "
+                        + "not with `lr`") {
+                spec, value, path in
+                spec.lrGrid = try SpecValue.list(value, path: path, describe: { SpecJSON.format($0) }) {
+                    try SpecValue.double($0, path: $1, low: 0, high: 10, lowOpen: true, float32: true)
+                }
+            },
+            .choice("init", \.initialization, ["random", "probe"], what: "head initialisation", defaults: defaults,
+                    "the head starts at zero, or from the linear probe fitted on the pretrained embeddings "
+                        + "(probe-then-fine-tune, with the `linear_probe` settings)"),
         ]
     }()
 
     static func read(_ value: SpecJSON, path: String) throws -> FineTuneSpec {
         var spec = FineTuneSpec()
         try SpecFields.read(fields, value, into: &spec, path: path)
+        let reader = try SpecReader(value, path: path)
+        if reader.value("lr") != nil && reader.value("lr_grid") != nil {
+            throw ExperimentSpecError(
+                path: reader.path("lr_grid"), message: "give either lr or lr_grid, not both (lr_grid replaces lr)")
+        }
         return spec
+    }
+
+    /// Encodes every field but `lr` when `lr_grid` replaces it, so the encoded form decodes back to an equal value.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(epochs, forKey: .epochs)
+        if lrGrid == nil { try container.encode(lr, forKey: .lr) }
+        try container.encode(patience, forKey: .patience)
+        try container.encode(batchSize, forKey: .batchSize)
+        try container.encodeIfPresent(lrGrid, forKey: .lrGrid)
+        try container.encode(initialization, forKey: .initialization)
     }
 }
 

@@ -27,7 +27,7 @@ public struct ExperimentSpec: Sendable, Equatable, Codable, SpecSection {
     public var preprocessing: PreprocessingSpec
     /// The encoder shared by every method.
     public var encoder: EncoderSpec
-    /// The pretraining methods to compare; default one of each of the five methods with its defaults.
+    /// The pretraining methods to compare; default one of each of ``defaultMethodNames`` with its defaults.
     public var methods: [MethodSpec]
     /// The downstream tasks; default `next_category`, `future_top_category`, `future_categories`.
     public var tasks: [String]
@@ -51,7 +51,9 @@ public struct ExperimentSpec: Sendable, Equatable, Codable, SpecSection {
     /// The dataset kinds a spec may name.
     public static let datasetKinds = ["movielens1m", "movielens100k", "movielens20m", "yelp", "sequences", "synthetic"]
     /// The pretraining methods.
-    public static let methodNames = ["barlow_twins", "dual_encoder", "contrastive", "none", "bag_of_items"]
+    public static let methodNames = ["barlow_twins", "dual_encoder", "contrastive", "none", "bag_of_items", "hybrid"]
+    /// The methods of a spec without `methods`: one of each but `hybrid` (which needs `of`).
+    public static let defaultMethodNames = ["barlow_twins", "dual_encoder", "contrastive", "none", "bag_of_items"]
     /// Every downstream task (PROTOCOL.md section 2).
     public static let taskNames = [
         "next_category", "future_top_category", "future_categories", "next_rating_high",
@@ -166,6 +168,7 @@ public struct EncoderSpec: Sendable, Equatable, Codable, SpecSection {
 
     enum CodingKeys: String, CodingKey {
         case kind, d, blocks, heads, ff, dropout
+        case attentionDropout = "attention_dropout"
     }
 
     /// `transformer` (default) or `mean_pool`.
@@ -178,8 +181,11 @@ public struct EncoderSpec: Sendable, Equatable, Codable, SpecSection {
     public var heads: Int = 2
     /// Feed-forward width, 1...65536; default 256.
     public var ff: Int = 256
-    /// Dropout probability in `[0, 1)`; default 0.1.
+    /// Dropout probability on the input, residual and feed-forward branches, in `[0, 1)`; default 0.1.
     public var dropout: Double = 0.1
+    /// Dropout probability on the attention probabilities, in `[0, 1)`; default 0 (PyTorch's encoder layer uses
+    /// `dropout` there too).
+    public var attentionDropout: Double = 0
 }
 
 /// The sequence augmentations of the SSL methods (PROTOCOL.md section 4).
@@ -200,7 +206,10 @@ public struct AugmentationSpec: Sendable, Equatable, Codable, SpecSection {
 }
 
 /// One pretraining method to compare, with its hyper-parameters. Fields that do not apply to the method are
-/// `nil` (and are errors in JSON): `none` takes only `name` and `label`; `bag_of_items` adds `hash_buckets`.
+/// `nil` (and are errors in JSON): `none` takes only `name` and `label`; `bag_of_items` adds `hash_buckets`;
+/// `hybrid` takes `of` (the label of a method with an encoder) and `hash_buckets`: its user features are that
+/// method's embedding concatenated with the bag-of-items features, `[u ‖ bag(u)]`, evaluated by the linear probe
+/// only (which standardises every column).
 public struct MethodSpec: Sendable, Equatable, Codable, SpecSection {
     enum CodingKeys: String, CodingKey {
         case name, label, epochs
@@ -213,9 +222,11 @@ public struct MethodSpec: Sendable, Equatable, Codable, SpecSection {
         case gradientClip = "gradient_clip"
         case budget
         case optimizer
+        case of
+        case evalEvery = "eval_every"
     }
 
-    /// One of `barlow_twins`, `dual_encoder`, `contrastive`, `none`, `bag_of_items`. Required.
+    /// One of `barlow_twins`, `dual_encoder`, `contrastive`, `none`, `bag_of_items`, `hybrid`. Required.
     public var name: String
     /// A unique label for results and job keys (`A-Z a-z 0-9 _ - .`); default the name.
     public var label: String
@@ -237,7 +248,7 @@ public struct MethodSpec: Sendable, Equatable, Codable, SpecSection {
     public var temperature: Double?
     /// Augmentations of `barlow_twins` and `contrastive`.
     public var augmentations: AugmentationSpec?
-    /// Hash buckets of `bag_of_items`' item bag, 1...1,048,576; default 256.
+    /// Hash buckets of the item bag of `bag_of_items` and `hybrid`, 1...1,048,576; default 256.
     public var hashBuckets: Int?
     /// The largest global gradient norm before a step (larger gradients are scaled down), in `[0, 1000]`, 0 for no
     /// clipping; default 1. Trained methods only.
@@ -249,10 +260,19 @@ public struct MethodSpec: Sendable, Equatable, Codable, SpecSection {
     /// see `Adam`'s lazy variant). Trained methods only.
     public var optimizer: String?
 
+    /// `hybrid` only: the label of the method whose embedding is concatenated with the bag of items. Required
+    /// there; it names a method with an encoder that no sweep varies.
+    public var of: String?
+    /// Trained methods: every this many epochs (and before the first), a fast linear probe on a fixed labelled
+    /// subset scores the encoder on the spec's first task (metric `probe_accuracy`, or `probe_roc_auc` for a
+    /// multi-label task); nil (default): never.
+    public var evalEvery: Int?
+
     /// Whether the method trains an encoder (and so has epochs, batch size, learning rate…).
     public var trains: Bool { ["barlow_twins", "dual_encoder", "contrastive"].contains(name) }
-    /// Whether the method has an encoder that `fine_tune` can train (every method but `bag_of_items`).
-    public var hasEncoder: Bool { name != "bag_of_items" }
+    /// Whether the method has an encoder of its own that `fine_tune` can train (every method but `bag_of_items`
+    /// and `hybrid`).
+    public var hasEncoder: Bool { name != "bag_of_items" && name != "hybrid" }
 }
 
 /// How long a method trains when not by epochs: exactly `steps` optimiser steps (the last epoch may end
@@ -387,12 +407,20 @@ public struct FineTuneSpec: Sendable, Equatable, Codable, SpecSection {
     enum CodingKeys: String, CodingKey {
         case epochs, lr, patience
         case batchSize = "batch_size"
+        case lrGrid = "lr_grid"
+        case initialization = "init"
     }
 
     /// Maximum epochs, 1...10,000; default 50.
     public var epochs: Int = 50
-    /// Learning rate in `(0, 10]`; default 1e-4.
+    /// Learning rate in `(0, 10]`; default 1e-4. Used when there is no `lr_grid`.
     public var lr: Double = 1e-4
+    /// Learning rates to choose from on the validation labels (each in `(0, 10]`, no duplicates); default none
+    /// (`lr` alone). Exclusive with `lr`.
+    public var lrGrid: [Double]? = nil
+    /// How the head starts: `random` (default: at zero, as before this setting existed) or `probe` (the fitted
+    /// linear probe, with the `linear_probe` settings).
+    public var initialization: String = "random"
     /// Early stopping: epochs without a better validation accuracy, 1...1000; default 5.
     public var patience: Int = 5
     /// Batch size, 1...65,536; default 64.

@@ -6,6 +6,8 @@ import Randomness
 /// `bag_of_items`, so every method flows the same way); behind it one `embed` job; behind those the `evaluate`
 /// jobs, task × protocol × label fraction. `linear_probe` waits for the `embed` job, `fine_tune` for the
 /// `pretrain` job (it trains from the checkpoint); `bag_of_items` has no encoder and so no `fine_tune` jobs.
+/// A `hybrid` method is expanded after the others (its embed job also waits for the `pretrain` job of the method
+/// named by `of`, same seed, which must exist first); it has no `fine_tune` jobs either.
 /// Keys are stable: the same spec always gives the same keys in the same order, so re-planning can skip the keys
 /// that exist.
 public struct ExperimentPlan: Sendable, Equatable {
@@ -21,7 +23,8 @@ public struct ExperimentPlan: Sendable, Equatable {
         if let supportedTasks { try spec.validate(supportedTasks: supportedTasks) }
         experiment = spec.name
         jobs = []
-        for method in spec.methods {
+        // Hybrids last: their embed jobs depend on another method's pretrain jobs.
+        for method in spec.methods.filter({ $0.name != "hybrid" }) + spec.methods.filter({ $0.name == "hybrid" }) {
             for points in spec.sweep?.points(for: method) ?? [[]] {
                 let variant = spec.sweep?.applying(points, to: method) ?? method
                 for seed in spec.seeds {
@@ -53,13 +56,15 @@ public struct ExperimentPlan: Sendable, Equatable {
                         trainingSeed: Self.derivedSeed(key: pretrainKey, seed: seed), dataset: spec.dataset,
                         preprocessing: spec.preprocessing, encoder: spec.encoder
                     )), dependencies: []))
-        jobs.append(
-            PlannedJob(
-                key: embedKey,
-                payload: .embed(
-                    EmbedPayload(
-                        experiment: spec.name, series: series, method: method.name, seed: seed, pretrainKey: pretrainKey
-                    )), dependencies: [pretrainKey]))
+        var embed = EmbedPayload(
+            experiment: spec.name, series: series, method: method.name, seed: seed, pretrainKey: pretrainKey)
+        var embedDependencies = [pretrainKey]
+        if method.name == "hybrid", let of = method.of {
+            embed.encoderSeries = of
+            embed.encoderPretrainKey = "pretrain/\(of)/seed=\(seed)"
+            embedDependencies.append("pretrain/\(of)/seed=\(seed)")
+        }
+        jobs.append(PlannedJob(key: embedKey, payload: .embed(embed), dependencies: embedDependencies))
         for task in spec.tasks {
             for evaluationProtocol in spec.protocols {
                 if evaluationProtocol == "fine_tune" && !method.hasEncoder { continue }

@@ -97,10 +97,16 @@ public struct EmbedPayload: Sendable, Equatable, Codable {
     public var seed: Int
     /// The key of the `pretrain` job whose checkpoint it uses.
     public var pretrainKey: String
+    /// `hybrid` only: the series whose encoder embeds the users (the method named by `of`).
+    public var encoderSeries: String? = nil
+    /// `hybrid` only: the key of that series' `pretrain` job (the embed job waits for it).
+    public var encoderPretrainKey: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case experiment, series, method, seed
         case pretrainKey = "pretrain_key"
+        case encoderSeries = "encoder_series"
+        case encoderPretrainKey = "encoder_pretrain_key"
     }
 }
 

@@ -113,13 +113,15 @@ extension ExperimentReport {
             if !protocols.contains(row.evaluationProtocol) { protocols.append(row.evaluationProtocol) }
             if !methods.contains(row.method) { methods.append(row.method) }
         }
+        for row in probeCurves where !methods.contains(row.method) { methods.append(row.method) }
         let panels = tasks.flatMap { task in
             protocols.compactMap { p in
                 labelEfficiency.contains { $0.task == task && $0.evaluationProtocol == p } ? (task, p) : nil
             }
         }
         let columns = options.columns.map { max(1, min($0, panels.count)) } ?? max(1, min(protocols.count, 3))
-        let gridRows = max(1, (panels.count + columns - 1) / columns)
+        let panelCount = panels.count + (probeCurves.isEmpty ? 0 : 1)
+        let gridRows = max(1, (panelCount + columns - 1) / columns)
         let margin = 20.0
         let titleHeight = 30.0
         let width = margin * 2 + Double(columns) * options.panelWidth
@@ -166,6 +168,12 @@ extension ExperimentReport {
             let top = titleHeight + legendHeight + Double(panelIndex / columns) * options.panelHeight
             body.append(drawPanel(task: panel.0, evaluationProtocol: panel.1, methods: methods, left: left, top: top,
                                   options: options))
+        }
+        if !probeCurves.isEmpty {
+            let index = panels.count
+            body.append(drawProbeCurvePanel(
+                methods: methods, left: margin + Double(index % columns) * options.panelWidth,
+                top: titleHeight + legendHeight + Double(index / columns) * options.panelHeight, options: options))
         }
         let svg = Self.element(
             "svg", ["xmlns": "http://www.w3.org/2000/svg", "version": "1.1", "width": c(width), "height": c(height),

@@ -119,11 +119,12 @@ extension ExperimentReport {
     }
 
     /// Every table as text, separated by blank lines: what `seqtwins report` prints (the verdicts with a baseline,
-    /// the budgets where pretraining recorded them).
+    /// the budgets where pretraining recorded them, fine-tune against probe and the training curves where any ran).
     public func text() -> String {
         var parts = [labelEfficiencyText(), gainText()]
         if baseline != nil { parts.append(verdictText()) }
         if !budgets.isEmpty { parts.append(budgetText()) }
+        parts += [protocolGainText(), probeCurveText()].filter { !$0.isEmpty }
         return parts.joined(separator: "\n\n") + "\n"
     }
 }

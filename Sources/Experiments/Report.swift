@@ -260,11 +260,17 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
     public var verdicts: [VerdictRow]
     /// The budgets of the pretrained series.
     public var budgets: [BudgetRow]
+    /// Fine-tuning against the linear probe of the same encoder, paired by seed (series with both protocols).
+    public var protocolGains: [ProtocolGainRow] = []
+    /// The `eval_every` training curves (set from the stored metrics; empty when no method asked for them).
+    public var probeCurves: [ProbeCurveRow] = []
 
     enum CodingKeys: String, CodingKey {
         case experiment, metric, baseline
         case labelEfficiency = "label_efficiency"
         case gains, verdicts, budgets
+        case protocolGains = "protocol_gains"
+        case probeCurves = "probe_curves"
     }
 
     /// A report of the given tables, ordered by task (first appearance), protocol (`linear_probe`, `fine_tune`),

@@ -61,8 +61,38 @@ extension ResultsStore {
             BudgetRow(series: try row.decode("series"), runs: try row.decode("runs"), steps: try row.decode("steps"),
                       examples: try row.decode("examples"), seconds: try row.decode("seconds"))
         }
-        return ExperimentReport(experiment: name, metric: metric, baseline: baseline, labelEfficiency: efficiency,
-                                gains: gains, verdicts: verdicts, budgets: budgets, methodOrder: methodOrder)
+        var report = ExperimentReport(experiment: name, metric: metric, baseline: baseline,
+                                      labelEfficiency: efficiency, gains: gains, verdicts: verdicts, budgets: budgets,
+                                      methodOrder: methodOrder)
+        let order = Self.seriesOrder(methodOrder + efficiency.map(\.method))
+        report.protocolGains = try db.query("""
+            SELECT method, task, label_fraction, pairs, probe_mean, fine_tune_mean, mean_difference, lower_95, upper_95
+            FROM seqtwins.protocol_gain_of(\(experiment), \(metric.rawValue))
+            ORDER BY task, label_fraction
+            """).map { row in
+            ProtocolGainRow(
+                method: try row.decode("method"), task: try row.decode("task"),
+                fraction: try row.decode("label_fraction"), pairs: try row.decode("pairs"),
+                probeMean: try row.decode("probe_mean"), fineTuneMean: try row.decode("fine_tune_mean"),
+                meanDifference: try row.decode("mean_difference"), lower95: try row.decode("lower_95"),
+                upper95: try row.decode("upper_95"))
+        }.sorted { ($0.task, order($0.method), $0.fraction) < ($1.task, order($1.method), $1.fraction) }
+        report.probeCurves = try db.query("""
+            SELECT method, metric, epoch, n, mean, sd FROM seqtwins.probe_curves_of(\(experiment))
+            ORDER BY metric, epoch
+            """).map { row in
+            ProbeCurveRow(method: try row.decode("method"), metric: try row.decode("metric"),
+                          epoch: try row.decode("epoch"), n: try row.decode("n"), mean: try row.decode("mean"),
+                          sd: try row.decode("sd"))
+        }.sorted { (order($0.method), $0.metric, $0.epoch) < (order($1.method), $1.metric, $1.epoch) }
+        return report
+    }
+
+    /// A sort key for series: their index in `order` (first appearance), unknown series last.
+    private static func seriesOrder(_ order: [String]) -> (String) -> Int {
+        var index: [String: Int] = [:]
+        for series in order where index[series] == nil { index[series] = index.count }
+        return { index[$0] ?? Int.max }
     }
 
     /// The series of an experiment that have runs, sorted (for messages naming the allowed baselines).

@@ -17,7 +17,8 @@ extension EncoderConfig {
                     + EncoderKind.allCases.map(\.rawValue).joined(separator: ", "))
         }
         self.init(kind: kind, itemCount: itemCount, dimension: spec.d, blocks: spec.blocks, heads: spec.heads,
-                  feedForward: spec.ff, dropout: Float(spec.dropout), maxLength: maxLength)
+                  feedForward: spec.ff, dropout: Float(spec.dropout), attentionDropout: Float(spec.attentionDropout),
+                  maxLength: maxLength)
     }
 }
 
@@ -81,9 +82,12 @@ extension PretrainConfig {
 }
 
 extension FineTuneConfig {
-    /// The `fine_tune` protocol settings of the spec (weight decay 1e-6 and clipping at norm 1 are fixed).
-    public init(spec: FineTuneSpec) {
+    /// The `fine_tune` protocol settings of the spec (weight decay 1e-6 and clipping at norm 1 are fixed); with
+    /// `init: probe` the head's probe uses `linearProbe`'s settings.
+    public init(spec: FineTuneSpec, linearProbe: LinearProbeSpec = LinearProbeSpec()) {
         self.init(epochs: spec.epochs, learningRate: Float(spec.lr), patience: spec.patience,
-                  batchSize: spec.batchSize)
+                  batchSize: spec.batchSize, learningRateGrid: (spec.lrGrid ?? []).map { Float($0) },
+                  probeInitialization: spec.initialization == "probe"
+                      ? LinearProbeEvaluation.Settings(linearProbe) : nil)
     }
 }

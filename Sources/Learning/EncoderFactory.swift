@@ -34,6 +34,9 @@ public enum EncoderFactory {
         guard (0..<1).contains(config.dropout) else {
             throw EncoderError("encoder.dropout: \(config.dropout), expected a value in [0, 1)")
         }
+        guard (0..<1).contains(config.attentionDropout) else {
+            throw EncoderError("encoder.attention_dropout: \(config.attentionDropout), expected a value in [0, 1)")
+        }
         if config.kind == .transformer {
             guard config.blocks >= 1 else { throw EncoderError("encoder.blocks: \(config.blocks), expected ≥ 1") }
             guard config.heads >= 1, config.dimension % config.heads == 0 else {

@@ -30,6 +30,20 @@ final class FineTuneHead: ParameterOwner {
         linear.weight.value.fill(0)
     }
 
+    /// A head with a given standardisation (`means`, `inverseStd`, `[d]`) and starting weights `[d, C]` and bias
+    /// `[C]` (probe-then-fine-tune: a fitted linear probe's).
+    init(means: [Float], inverseStd: [Float], weights: [Float], bias: [Float], classes: Int,
+         generator: inout SeededGenerator) {
+        let d = means.count
+        precondition(inverseStd.count == d && weights.count == d * classes && bias.count == classes,
+                      "FineTuneHead: shapes disagree (d \(d), C \(classes))")
+        mean = means
+        self.inverseStd = inverseStd
+        linear = Linear(d, classes, name: "head", generator: &generator)
+        linear.weight.value = Tensor(shape: [d, classes], storage: weights)
+        linear.bias?.value = Tensor(shape: [classes], storage: bias)
+    }
+
     var parameters: [Parameter] { linear.parameters }
 
     /// `[n, d]` → `[n, C]`.

@@ -17,17 +17,30 @@ public struct FineTuneConfig: Sendable, Equatable, Codable {
     public var batchSize: Int = 64
     /// Global gradient-norm clip, or nil for none.
     public var gradientClip: Float? = 1.0
+    /// Learning rates to choose from on the validation labels (one full fine-tuning per rate, each with early
+    /// stopping); empty (default): `learningRate` alone.
+    public var learningRateGrid: [Float] = []
+    /// Probe-then-fine-tune: the head starts from a linear probe fitted with these settings on the pretrained
+    /// encoder's embeddings of the labelled users (L2 chosen on the validation labels); nil (default): the head
+    /// starts at zero.
+    public var probeInitialization: LinearProbeEvaluation.Settings? = nil
 
     /// A configuration with the defaults unless given.
     public init(epochs: Int = 50, learningRate: Float = 1e-4, weightDecay: Float = 1e-6, patience: Int = 5,
-                batchSize: Int = 64, gradientClip: Float? = 1.0) {
+                batchSize: Int = 64, gradientClip: Float? = 1.0, learningRateGrid: [Float] = [],
+                probeInitialization: LinearProbeEvaluation.Settings? = nil) {
         self.epochs = epochs
         self.learningRate = learningRate
         self.weightDecay = weightDecay
         self.patience = patience
         self.batchSize = batchSize
         self.gradientClip = gradientClip
+        self.learningRateGrid = learningRateGrid
+        self.probeInitialization = probeInitialization
     }
+
+    /// The learning rates tried: the grid, or `learningRate` alone.
+    public var learningRates: [Float] { learningRateGrid.isEmpty ? [learningRate] : learningRateGrid }
 }
 
 /// Labels of a fine-tuning split: one class per user, or a multi-hot row per user (`future_categories`).
@@ -84,6 +97,12 @@ public struct FineTuneResult: Sendable, Equatable {
     public var bestEpoch: Int
     /// Epochs run before stopping.
     public var epochsRun: Int
+    /// The learning rate of the chosen run (the only one without a grid).
+    public var learningRate: Float = 0
+    /// With a grid: the best validation score of each learning rate, in grid order; empty otherwise.
+    public var learningRateScores: [Double] = []
+    /// Probe-then-fine-tune: the L2 strength of the probe the head started from; nil for a zero head.
+    public var probeL2: Double? = nil
 }
 
 /// Fine-tunes a pretrained encoder end to end with a linear head `d → C` (over the embedding standardised with
@@ -92,6 +111,13 @@ public struct FineTuneResult: Sendable, Equatable {
 /// `patience`, then predicts the test users with the best epoch's parameters. Pure and deterministic for a
 /// seed: batches from `(seed, "fine-tune-data").child(epoch)`, dropout from `(seed, "fine-tune-dropout")`,
 /// head from `(seed, "fine-tune-head")`.
+///
+/// With a learning-rate grid, each rate runs the whole procedure from the pretrained encoder with the same seed
+/// (the same batches and dropout masks: the rates are compared paired); the rate whose best epoch has the highest
+/// validation score wins (ties: the lower validation loss, then the earlier grid entry), and its test
+/// probabilities are returned. Without validation labels only the first rate runs. With probe initialisation the
+/// head's standardisation and weights are those of a linear probe fitted once on the pretrained encoder's
+/// (eval-mode) embeddings, so epoch 0 predicts exactly as the probe does.
 public enum FineTuner {
     /// Runs the fine-tuning job.
     /// - Parameters:
@@ -105,22 +131,120 @@ public enum FineTuner {
     public static func train(data: PreparedDataset, encoder encoderConfig: EncoderConfig, checkpoint: [UInt8],
                              task: FineTuneTask, config: FineTuneConfig = FineTuneConfig(), seed: UInt64,
                              checkCancellation: () throws -> Void = {}) throws -> FineTuneResult {
-        guard config.epochs >= 1, config.batchSize >= 1, config.patience >= 1, config.learningRate > 0 else {
-            throw EncoderError("fine_tune: epochs, batch_size and patience must be ≥ 1 and lr > 0, got epochs "
+        let rates = config.learningRates
+        guard config.epochs >= 1, config.batchSize >= 1, config.patience >= 1, rates.allSatisfy({ $0 > 0 }) else {
+            throw EncoderError("fine_tune: epochs, batch_size and patience must be ≥ 1 and every lr > 0, got epochs "
                                + "\(config.epochs), batch_size \(config.batchSize), patience \(config.patience), "
-                               + "lr \(config.learningRate)")
+                               + "lr \(rates.map { "\($0)" }.joined(separator: ", "))")
         }
         let classes = try validate(task)
         guard encoderConfig.maxLength >= data.config.maxLength else {
             throw EncoderError("fine_tune: encoder max_length \(encoderConfig.maxLength) is shorter than the dataset's "
                                + "max_length \(data.config.maxLength)")
         }
+        let start = try config.probeInitialization.map { settings in
+            try probeStart(data: data, encoder: encoderConfig, checkpoint: checkpoint, task: task, classes: classes,
+                           settings: settings)
+        }
+        let tried = task.validationUsers.isEmpty ? [rates[0]] : rates
+        var best: Run?
+        var scores: [Double] = []
+        for rate in tried {
+            let run = try train(data: data, encoder: encoderConfig, checkpoint: checkpoint, task: task,
+                                classes: classes, config: config, learningRate: rate, start: start, seed: seed,
+                                checkCancellation: checkCancellation)
+            scores.append(run.score)
+            if let current = best,
+                !(run.score > current.score || (run.score == current.score && run.loss < current.loss)) {
+                continue
+            }
+            best = run
+        }
+        var result = best!.result
+        result.learningRateScores = config.learningRateGrid.isEmpty ? [] : scores
+        result.probeL2 = start?.l2
+        return result
+    }
+
+    /// One fine-tuning run's result with its best validation score and loss (for choosing a learning rate).
+    private struct Run {
+        var result: FineTuneResult
+        var score: Double
+        var loss: Double
+    }
+
+    /// A head fitted as a linear probe: the standardisation, weights `[d, C]` and bias `[C]`, and the probe's L2.
+    struct ProbeStart {
+        var means: [Float]
+        var inverseScales: [Float]
+        var weights: [Float]
+        var bias: [Float]
+        var l2: Double
+    }
+
+    /// Fits the linear probe of `settings` on the pretrained encoder's eval-mode embeddings of the train users
+    /// (L2 chosen on the validation users) and returns it as head parameters: `W[j, c] = w_c[j]`, `b[c] = b_c`.
+    static func probeStart(data: PreparedDataset, encoder encoderConfig: EncoderConfig, checkpoint: [UInt8],
+                           task: FineTuneTask, classes: Int,
+                           settings: LinearProbeEvaluation.Settings) throws -> ProbeStart {
+        let encoder = try EncoderFactory.restore(encoderConfig, checkpoint: checkpoint)
+        func features(_ users: [Int32]) -> FeatureMatrix {
+            let matrix = UserEmbedder.encode(encoder, data: data, users: users)
+            return FeatureMatrix(rows: matrix.rows, columns: encoder.outputDimension,
+                                 values: matrix.storage.map(Double.init))
+        }
+        let (train, validation) = (features(task.trainUsers), features(task.validationUsers))
+        let d = encoder.outputDimension
+        var weights = [Float](repeating: 0, count: d * classes)
+        var bias = [Float](repeating: 0, count: classes)
+        let standardizer: Standardizer
+        let l2: Double
+        switch (task.trainTargets, task.validationTargets) {
+        case (.classes(let labels, _), .classes(let validationLabels, _)):
+            let probe = LogisticRegression.Probe.fit(
+                train: train, labels: labels, classes: classes, validation: validation,
+                validationLabels: validationLabels, grid: settings.l2Grid, fallback: settings.defaultL2,
+                minimumValidation: settings.minimumValidationLabels, options: settings.options)
+            for c in 0..<classes {
+                for j in 0..<d { weights[j * classes + c] = Float(probe.model.weights[c * d + j]) }
+                bias[c] = Float(probe.model.bias[c])
+            }
+            (standardizer, l2) = (probe.standardizer, probe.selection.l2)
+        case (.multiHot(let rows), .multiHot(let validationRows)):
+            let probe = LogisticRegression.MultiLabelProbe.fit(
+                train: train, labels: rows, validation: validation, validationLabels: validationRows,
+                grid: settings.l2Grid, fallback: settings.defaultL2,
+                minimumValidation: settings.minimumValidationLabels, options: settings.options)
+            for (c, model) in probe.model.models.enumerated() {
+                for j in 0..<d { weights[j * classes + c] = Float(model.weights[j]) }
+                bias[c] = Float(model.bias)
+            }
+            (standardizer, l2) = (probe.standardizer, probe.selection.l2)
+        default:
+            throw EncoderError("fine_tune: train and validation labels are of different kinds (classes vs multi-hot)")
+        }
+        return ProbeStart(means: standardizer.means.map(Float.init),
+                          inverseScales: standardizer.scales.map { Float(1 / $0) }, weights: weights, bias: bias,
+                          l2: l2)
+    }
+
+    /// One fine-tuning run at `learningRate` from the pretrained encoder (and the probe's head, when given).
+    private static func train(data: PreparedDataset, encoder encoderConfig: EncoderConfig, checkpoint: [UInt8],
+                              task: FineTuneTask, classes: Int, config: FineTuneConfig, learningRate: Float,
+                              start: ProbeStart?, seed: UInt64,
+                              checkCancellation: () throws -> Void) throws -> Run {
         let encoder = try EncoderFactory.restore(encoderConfig, checkpoint: checkpoint)
         var headGenerator = Tensors.SeededGenerator(seed: seed).derived("fine-tune-head")
-        let reference = UserEmbedder.encode(encoder, data: data, users: task.trainUsers)
-        let head = FineTuneHead(reference: reference, classes: classes, generator: &headGenerator)
+        let head: FineTuneHead
+        if let start {
+            head = FineTuneHead(means: start.means, inverseStd: start.inverseScales, weights: start.weights,
+                                bias: start.bias, classes: classes, generator: &headGenerator)
+        } else {
+            let reference = UserEmbedder.encode(encoder, data: data, users: task.trainUsers)
+            head = FineTuneHead(reference: reference, classes: classes, generator: &headGenerator)
+        }
         let parameters = encoder.parameters + head.parameters
-        let optimizer = Adam.adamW(parameters: parameters, learningRate: config.learningRate,
+        let optimizer = Adam.adamW(parameters: parameters, learningRate: learningRate,
                                    weightDecay: config.weightDecay)
         let dataRoot = Sequences.SeededGenerator(seed: seed, stream: "fine-tune-data")
         var dropout = Tensors.SeededGenerator(seed: seed).derived("fine-tune-dropout")
@@ -177,8 +301,9 @@ public enum FineTuner {
         for (parameter, value) in zip(parameters, bestValues) { parameter.value = value }
         let test = predict(encoder: encoder, head: head, data: data, users: task.testUsers,
                            multiLabel: isMultiLabel(task.trainTargets))
-        return FineTuneResult(testProbabilities: test, validationScores: scores, trainLosses: losses,
-                              bestEpoch: bestEpoch, epochsRun: scores.count)
+        let result = FineTuneResult(testProbabilities: test, validationScores: scores, trainLosses: losses,
+                                    bestEpoch: bestEpoch, epochsRun: scores.count, learningRate: learningRate)
+        return Run(result: result, score: best, loss: bestLoss)
     }
 
     /// The class count after checking that the targets agree with the users.

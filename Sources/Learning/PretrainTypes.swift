@@ -1,3 +1,5 @@
+import NeuralNet
+
 /// One epoch's figures, as a job handler stores them (`epoch` 1-based, `step` the optimiser steps so far).
 public struct EpochMetrics: Sendable, Equatable, Codable {
     /// 1-based epoch just finished.
@@ -59,6 +61,11 @@ public struct PretrainCallbacks {
     public var onCheckpoint: (TrainingState) throws -> Void
     /// Throws to stop training (a cancelled job, a lost lease); the error propagates out of `train`.
     public var checkCancellation: () throws -> Void
+    /// Call `evaluate` before the first epoch and after every `evaluateEvery` epochs (0: never).
+    public var evaluateEvery: Int = 0
+    /// Scores the encoder (in evaluation mode, with no randomness of its own, so training is unchanged); its
+    /// values join the epoch's figures (before the first epoch: an epoch-0 `onEpoch` call with only them).
+    public var evaluate: (any SequenceEncoder) -> [String: Double] = { _ in [:] }
 
     /// Hooks that do nothing unless given.
     public init(checkpointEvery: Int = 0, cancellationInterval: Int = 10,

@@ -18,6 +18,8 @@ import Tensors
 /// batches (the objective shuffles them) and augmentations from `SplitMix64(seed:stream: "pretrain-data").child(e)` and its
 /// dropout from `(seed, "pretrain-dropout").derived(e)`. Results are bit-identical for a fixed seed, build and
 /// `Parallel.workerCount`, and a run resumed from the state after epoch `k` ends with the same parameters.
+/// The optional evaluation hook (`eval_every`) runs the encoder in evaluation mode between epochs and draws from
+/// none of these streams, so it leaves the training unchanged.
 public enum Pretrainer {
     /// Trains (or, for `none`, initialises) an encoder on `data`.
     /// - Parameters:
@@ -90,6 +92,10 @@ public enum Pretrainer {
         var step = firstEpoch * stepsPerEpoch
         let root = SplitMix64(seed: seed, stream: "pretrain-data")
         let dropoutRoot = Xoshiro256StarStar(seed: seed).derived("pretrain-dropout")
+        let evaluateEvery = max(callbacks.evaluateEvery, 0)
+        if evaluateEvery > 0 && firstEpoch == 0 {
+            callbacks.onEpoch(EpochMetrics(epoch: 0, step: 0, values: callbacks.evaluate(encoder)))
+        }
         for epoch in firstEpoch..<epochCount {
             try callbacks.checkCancellation()
             var dataGenerator = root.child(UInt64(epoch))
@@ -125,6 +131,9 @@ public enum Pretrainer {
             var values = sums.mapValues { $0 / Double(stepsThisEpoch) }
             values["grad_norm"] = gradientNorms / Double(stepsThisEpoch)
             values["lr"] = Double(schedule(step - 1))
+            if evaluateEvery > 0 && (epoch + 1) % evaluateEvery == 0 {
+                values.merge(callbacks.evaluate(encoder)) { _, probe in probe }
+            }
             let metrics = EpochMetrics(epoch: epoch + 1, step: step, values: values)
             history.append(metrics)
             callbacks.onEpoch(metrics)

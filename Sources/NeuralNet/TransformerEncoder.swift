@@ -14,12 +14,14 @@ public struct TransformerEncoderConfig: Sendable, Equatable, Codable {
     public var feedForward: Int = 256
     /// Number of learned positions (longest sequence).
     public var maxLength: Int = 50
-    /// Dropout probability.
+    /// Dropout probability on the input, the residual branches and the feed-forward hidden layer.
     public var dropout: Float = 0.1
+    /// Dropout probability on the attention probabilities (0: none, as before this setting existed).
+    public var attentionDropout: Float = 0
 
     /// A configuration with the protocol's defaults for everything but the vocabulary.
     public init(vocabulary: Int, dimension: Int = 64, blocks: Int = 2, heads: Int = 2, feedForward: Int = 256,
-                maxLength: Int = 50, dropout: Float = 0.1) {
+                maxLength: Int = 50, dropout: Float = 0.1, attentionDropout: Float = 0) {
         self.vocabulary = vocabulary
         self.dimension = dimension
         self.blocks = blocks
@@ -27,6 +29,24 @@ public struct TransformerEncoderConfig: Sendable, Equatable, Codable {
         self.feedForward = feedForward
         self.maxLength = maxLength
         self.dropout = dropout
+        self.attentionDropout = attentionDropout
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case vocabulary, dimension, blocks, heads, feedForward, maxLength, dropout, attentionDropout
+    }
+
+    /// Decodes a configuration; `attentionDropout` is 0 when absent (configurations written before it existed).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(vocabulary: try container.decode(Int.self, forKey: .vocabulary),
+                  dimension: try container.decode(Int.self, forKey: .dimension),
+                  blocks: try container.decode(Int.self, forKey: .blocks),
+                  heads: try container.decode(Int.self, forKey: .heads),
+                  feedForward: try container.decode(Int.self, forKey: .feedForward),
+                  maxLength: try container.decode(Int.self, forKey: .maxLength),
+                  dropout: try container.decode(Float.self, forKey: .dropout),
+                  attentionDropout: try container.decodeIfPresent(Float.self, forKey: .attentionDropout) ?? 0)
     }
 }
 
@@ -60,7 +80,8 @@ public final class TransformerEncoder: SequenceEncoder {
                                       name: "position_embedding", generator: &generator)
         blocks = (0..<config.blocks).map { i in
             TransformerBlock(dimension: config.dimension, heads: config.heads, feedForward: config.feedForward,
-                             dropout: config.dropout, name: "blocks.\(i)", generator: &generator)
+                             dropout: config.dropout, attentionDropout: config.attentionDropout,
+                             name: "blocks.\(i)", generator: &generator)
         }
         finalNorm = LayerNorm(config.dimension, name: "final_norm")
         inputDropout = Dropout(config.dropout)

@@ -108,7 +108,7 @@ struct ExperimentSpecTests {
         (
             specJSON(#""methods": [{"name": "barlow_twins"}, {"name": "none"}, {"name": "bt"}]"#),
             #"methods[2].name: unknown method "bt"; allowed: barlow_twins, dual_encoder, contrastive, none, "#
-                + "bag_of_items"
+                + "bag_of_items, hybrid"
         ),
         (
             specJSON(#""label_fractions": [0.1, 1.5]"#),
@@ -127,7 +127,7 @@ struct ExperimentSpecTests {
             #"methods[0].lamda: unknown field for method "barlow_twins"; did you mean "lambda"?; "#
                 + "allowed: name, label, "
                 + "epochs, batch_size, lr, weight_decay, warmup_fraction, projector, lambda, augmentations, "
-                + "gradient_clip, budget, optimizer"
+                + "gradient_clip, budget, optimizer, eval_every"
         ),
         (
             specJSON(#""methods": [{"name": "barlow_twins", "optimizer": "sgd"}]"#),
@@ -137,7 +137,7 @@ struct ExperimentSpecTests {
             specJSON(#""methods": [{"name": "dual_encoder", "lambda": 0.1}]"#),
             #"methods[0].lambda: unknown field for method "dual_encoder"; allowed: name, label, epochs, "#
                 + "batch_size, lr, "
-                + "weight_decay, warmup_fraction, temperature, gradient_clip, budget, optimizer"
+                + "weight_decay, warmup_fraction, temperature, gradient_clip, budget, optimizer, eval_every"
         ),
         (
             specJSON(#""preprocesing": {}"#),

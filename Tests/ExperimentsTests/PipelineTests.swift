@@ -144,6 +144,75 @@ final class PipelineTests {
         #endif
     }
 
+    /// The research options end to end: a hybrid of Barlow Twins and the bag, Barlow Twins' probe curve, and
+    /// fine-tuning that picks its rate from a grid and starts from the probe.
+    @Test func researchOptionsRunEndToEnd() throws {
+        let spec = """
+            {
+              "name": "research",
+              "dataset": {"kind": "synthetic",
+                          "synthetic": {"users": 300, "items": 100, "categories": 8, "mean_sequence_length": 20,
+                                        "seed": 2}},
+              "preprocessing": {"max_length": 20, "label_categories": 6},
+              "encoder": {"d": 16, "blocks": 1, "heads": 2, "ff": 32, "attention_dropout": 0.1},
+              "methods": [
+                {"name": "hybrid", "of": "barlow_twins", "hash_buckets": 8},
+                {"name": "barlow_twins", "epochs": 2, "batch_size": 64, "projector": [32, 32], "eval_every": 1}
+              ],
+              "tasks": ["future_top_category"],
+              "label_fractions": [1],
+              "fine_tune": {"epochs": 2, "patience": 1, "lr_grid": [1e-4, 1e-3], "init": "probe"},
+              "seeds": 1
+            }
+            """
+        let file = try write(spec, to: "research.json")
+        let (status, output) = try runSeqTwins(["enqueue", file], databaseURL: database.url)
+        #expect(status == 0, "\(output)")
+        let experiment = try #require(
+            output.split(separator: "\n").last.flatMap { Int64($0.split(separator: " ").last ?? "") })
+        _ = try runWorkerUntilIdle()
+        #expect(try count("""
+            SELECT count(*)::int FROM seqtwins.jobs WHERE experiment_id = \(experiment) AND state <> 'succeeded'
+            """) == 0)
+        // The hybrid's rows: Barlow Twins' 16 values, then the bag (6 vocabulary categories + 8 buckets).
+        #expect(try count("""
+            SELECT DISTINCT array_length(e.embedding, 1) FROM seqtwins.embeddings e
+            JOIN seqtwins.runs r ON r.id = e.run_id WHERE r.series = 'hybrid'
+            """) == 16 + 6 + 8)
+        #expect(try count("""
+            SELECT count(*)::int FROM seqtwins.embeddings h JOIN seqtwins.runs hr ON hr.id = h.run_id
+            JOIN seqtwins.embeddings b ON b.user_id = h.user_id JOIN seqtwins.runs br ON br.id = b.run_id
+            WHERE hr.series = 'hybrid' AND br.series = 'barlow_twins' AND h.embedding[1:16] <> b.embedding
+            """) == 0)
+        // The probe curve: epochs 0, 1 and 2.
+        let epochs = try db.query("""
+            SELECT m.epoch FROM seqtwins.metrics m JOIN seqtwins.runs r ON r.id = m.run_id
+            WHERE r.series = 'barlow_twins' AND m.name = 'probe_accuracy' ORDER BY m.epoch
+            """).map { try $0.decode("epoch", as: Int.self) }
+        #expect(epochs == [0, 1, 2])
+        // Fine-tuning recorded its chosen rate, the score of each rate and the probe it started from.
+        let details = try #require(try db.queryOne("""
+            SELECT (e.details->>'lr')::float8 AS lr, e.details ? 'lr_score_0.001' AS scored,
+                   e.details ? 'probe_l2' AS probed
+            FROM seqtwins.eval_results e JOIN seqtwins.runs r ON r.id = e.run_id
+            WHERE r.series = 'barlow_twins' AND e.protocol = 'fine_tune'
+            """))
+        let lr = try details.decode("lr", as: Double.self)
+        #expect(lr == 1e-4 || lr == 1e-3)  // the spec's value, not its Float
+        #expect(try details.decode("scored", as: Bool.self) && details.decode("probed", as: Bool.self))
+        #expect(try count("""
+            SELECT count(*)::int FROM seqtwins.eval_results e JOIN seqtwins.runs r ON r.id = e.run_id
+            WHERE r.series = 'hybrid' AND e.protocol = 'fine_tune'
+            """) == 0)
+        let svgPath = folder.appendingPathComponent("research.svg").path
+        let (reportStatus, report) = try runSeqTwins(["report", "\(experiment)", "--svg", svgPath],
+                                                     databaseURL: database.url)
+        #expect(reportStatus == 0, "\(report)")
+        #expect(report.contains("training curve of barlow_twins: probe_accuracy"))
+        #expect(report.contains("fine_tune against linear_probe of the same encoder"))
+        #expect(try String(contentsOfFile: svgPath, encoding: .utf8).contains(#"class="probe-curve""#))
+    }
+
     @Test func aWorkerKilledDuringPretrainingIsRescuedAndResumes() throws {
         let spec = """
             {

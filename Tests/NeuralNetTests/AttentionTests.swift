@@ -172,3 +172,47 @@ private func paddedReference(_ attention: MultiHeadSelfAttention, padded: [[Doub
     encoder.backward(Tensor(shape: [2, 8], repeating: 1))
     #expect(encoder.parameters.allSatisfy { $0.grad.squaredNorm() == 0 })
 }
+
+@Test func attentionDropoutGradientsMatchFiniteDifferences() {
+    var g = SeededGenerator(seed: 21)
+    let attention = MultiHeadSelfAttention(dimension: 8, heads: 2, attentionDropout: 0.3, name: "attn",
+                                           generator: &g)
+    let layout = SequenceLayout(lengths: [4, 1, 0, 6])
+    let x = InputBox(Tensor.normal(shape: [11, 8], std: 1, using: &g))
+    // The same key on every forward, so the finite differences see the same mask as the analytic gradient.
+    let mismatches = GradientChecker().check(
+        parameters: attention.parameters, inputs: [x],
+        forward: {
+            var dropout = SeededGenerator(seed: 5)
+            return attention.forward(x.value, layout: layout, training: true, generator: &dropout)
+        },
+        backward: { [attention.backward($0)] })
+    #expect(mismatches.isEmpty, "\(mismatches)")
+}
+
+@Test func attentionDropoutIsOffByDefaultAndOnlyInTraining() {
+    var g1 = SeededGenerator(seed: 22)
+    var g2 = SeededGenerator(seed: 22)
+    let plain = MultiHeadSelfAttention(dimension: 8, heads: 2, name: "attn", generator: &g1)
+    let dropping = MultiHeadSelfAttention(dimension: 8, heads: 2, attentionDropout: 0.5, name: "attn",
+                                          generator: &g2)
+    let layout = SequenceLayout(lengths: [5, 3])
+    let x = Tensor.normal(shape: [8, 8], std: 1, using: &g1)
+    // p = 0: a training forward draws nothing and equals the evaluation forward.
+    var untouched = SeededGenerator(seed: 7)
+    let trained = plain.forward(x, layout: layout, training: true, generator: &untouched)
+    var reference = SeededGenerator(seed: 7)
+    #expect(untouched.next() == reference.next())
+    #expect(trained.storage == plain.forward(x, layout: layout).storage)
+    // p > 0: evaluation is unchanged (same parameters), training differs and draws one key.
+    #expect(dropping.forward(x, layout: layout).storage == plain.forward(x, layout: layout).storage)
+    var drawn = SeededGenerator(seed: 7)
+    let dropped = dropping.forward(x, layout: layout, training: true, generator: &drawn)
+    var oneDraw = SeededGenerator(seed: 7)
+    _ = oneDraw.next()
+    #expect(drawn.next() == oneDraw.next())
+    #expect(dropped.storage != trained.storage)
+    // The same key gives the same output (the mask is a function of the key and the element's index).
+    var again = SeededGenerator(seed: 7)
+    #expect(dropping.forward(x, layout: layout, training: true, generator: &again).storage == dropped.storage)
+}

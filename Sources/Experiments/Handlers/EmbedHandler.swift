@@ -5,7 +5,9 @@ import Postgres
 import Sequences
 
 /// `embed`: writes every user's embedding under a run's final encoder (eval mode, no augmentation), or, for
-/// `bag_of_items`, the user's bag-of-categories-and-items features. The rows are replaced, never doubled.
+/// `bag_of_items`, the user's bag-of-categories-and-items features, or, for `hybrid`, the embedding under the final
+/// encoder of the method named by `of` (same seed) followed by the bag features, `[u ‖ bag(u)]`. The rows are
+/// replaced, never doubled.
 ///
 /// Payload: ``EmbedPayload``.
 public struct EmbedHandler: JobHandler {
@@ -33,8 +35,21 @@ public struct EmbedHandler: JobHandler {
             let spec = try ExperimentJob.resolvedSpec(db, experiment: experiment)
             let store = ResultsStore(db)
             let run = try store.run(experiment: experiment, series: payload.series, seed: payload.seed)
-            let checkpoint = payload.method == "bag_of_items" ? nil
-                : try ExperimentJob.finalCheckpoint(store, run: run, series: payload.series, seed: payload.seed)
+            let checkpoint: StoredCheckpoint?
+            switch payload.method {
+            case "bag_of_items": checkpoint = nil
+            case "hybrid":
+                guard let series = payload.encoderSeries else {
+                    throw PermanentJobFailure("hybrid run \(payload.series) seed \(payload.seed): the payload names no "
+                                              + "encoder series")
+                }
+                let encoderRun = try store.run(experiment: experiment, series: series, seed: payload.seed)
+                checkpoint = try ExperimentJob.finalCheckpoint(store, run: encoderRun, series: series,
+                                                               seed: payload.seed)
+            default:
+                checkpoint = try ExperimentJob.finalCheckpoint(store, run: run, series: payload.series,
+                                                               seed: payload.seed)
+            }
             return (spec, run, checkpoint)
         }
         let data = try ExperimentJob.prepared(try DatasetRequest(spec: spec, seed: payload.seed), context: context,
@@ -54,16 +69,21 @@ public struct EmbedHandler: JobHandler {
     /// The users' vectors: an encoder's embeddings, or bag-of-items features.
     static func embeddings(payload: EmbedPayload, spec: ExperimentSpec, data: PreparedDataset, users: [Int32],
                            checkpoint: StoredCheckpoint?) throws -> [[Float]] {
+        let method = ExperimentJob.method(ofSeries: payload.series, in: spec)
         if payload.method == "bag_of_items" {
-            let method = ExperimentJob.method(ofSeries: payload.series, in: spec)
             return BagOfItems(buckets: method?.hashBuckets ?? 256).features(data, users: users)
         }
         guard let checkpoint else {
-            throw PermanentJobFailure("run \(payload.series) seed \(payload.seed) has no final checkpoint; "
-                                      + "its pretrain job (\(payload.pretrainKey)) has not written one")
+            let series = payload.encoderSeries ?? payload.series
+            let key = payload.encoderPretrainKey ?? payload.pretrainKey
+            throw PermanentJobFailure("run \(series) seed \(payload.seed) has no final checkpoint; its pretrain job "
+                                      + "(\(key)) has not written one")
         }
         let config = try checkpoint.config.decode(EncoderConfig.self)
-        return try UserEmbedder(config: config, checkpoint: checkpoint.bytes).embed(data: data, users: users)
+        let embeddings = try UserEmbedder(config: config, checkpoint: checkpoint.bytes).embed(data: data, users: users)
+        guard payload.method == "hybrid" else { return embeddings }
+        let bag = BagOfItems(buckets: method?.hashBuckets ?? 256).features(data, users: users)
+        return zip(embeddings, bag).map { $0 + $1 }
     }
 }
 

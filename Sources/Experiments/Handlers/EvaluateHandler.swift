@@ -75,7 +75,8 @@ public struct EvaluateHandler: JobHandler {
                 testUsers: evaluation.testUsers)
             let result = try FineTuner.train(
                 data: data, encoder: config, checkpoint: checkpoint.bytes, task: task,
-                config: FineTuneConfig(spec: payload.fineTune ?? spec.fineTune), seed: payload.evaluationSeed,
+                config: FineTuneConfig(spec: payload.fineTune ?? spec.fineTune, linearProbe: spec.linearProbe),
+                seed: payload.evaluationSeed,
                 checkCancellation: { try context.checkCancelled() })
             var fineTuned = evaluation.isMultiLabel
                 ? Metrics.summarizeMultiLabel(truth: evaluation.testMultiLabels, scores: result.testProbabilities)
@@ -85,6 +86,14 @@ public struct EvaluateHandler: JobHandler {
             summary = fineTuned
             details["best_epoch"] = Double(result.bestEpoch)
             details["epochs_run"] = Double(result.epochsRun)
+            // The spec's value of the chosen rate (training used it as a Float).
+            let fineTune = payload.fineTune ?? spec.fineTune
+            details["lr"] = (fineTune.lrGrid ?? [fineTune.lr]).first { Float($0) == result.learningRate }
+                ?? Double(result.learningRate)
+            for (rate, score) in zip(fineTune.lrGrid ?? [], result.learningRateScores) {
+                details["lr_score_\(ExperimentPlan.format(rate))"] = score
+            }
+            if let l2 = result.probeL2 { details["probe_l2"] = l2 }
         }
         if let columns = summary.rocAUCColumns { details["roc_auc_columns"] = Double(columns) }
         let record = EvaluationRecord(

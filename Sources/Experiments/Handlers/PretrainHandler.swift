@@ -33,15 +33,18 @@ public struct PretrainHandler: JobHandler {
     public func run(_ context: JobContext) throws {
         let payload = try ExperimentJob.decode(PretrainPayload.self, from: context.job)
         let experiment = try ExperimentJob.experimentID(of: context.job)
-        let (run, latest) = try context.withLeaseCheckedRead { db in
+        let (run, latest, spec) = try context.withLeaseCheckedRead { db in
             let store = ResultsStore(db)
             let run = try store.run(experiment: experiment, series: payload.series, seed: payload.seed)
+            // The probe curve (eval_every) needs the spec's first task and the probe's default L2.
+            let spec = payload.method.evalEvery == nil
+                ? nil : try ExperimentJob.resolvedSpec(db, experiment: experiment)
             do {
-                return (run, try store.checkpoint(run: run, kind: .latest))
+                return (run, try store.checkpoint(run: run, kind: .latest), spec)
             } catch let error as ResultsStoreError {
                 // A damaged resumable checkpoint is only a lost shortcut: train from the start and overwrite it.
                 context.logger.warning("cannot resume: \(error); starting over")
-                return (run, nil)
+                return (run, nil, spec)
             }
         }
         guard payload.method.hasEncoder else {
@@ -78,7 +81,7 @@ public struct PretrainHandler: JobHandler {
         let epochs = config.epochs
         let steps = Counter(label: "seqtwins_training_steps_total", dimensions: [("method", payload.method.name)])
         let stepsDone = StepTally(resume?.step ?? 0)
-        let callbacks = PretrainCallbacks(
+        var callbacks = PretrainCallbacks(
             checkpointEvery: 1,
             cancellationInterval: 5,
             onEpoch: { metrics in
@@ -87,7 +90,8 @@ public struct PretrainHandler: JobHandler {
                 let loss = metrics.values["loss"].map { String(format: "%.4f", $0) } ?? "-"
                 if config.stepBudget == nil && config.exampleBudget == nil {
                     context.reportProgress(Double(metrics.epoch) / Double(max(epochs, 1)),
-                                           "epoch \(metrics.epoch)/\(epochs) loss \(loss)")
+                                           metrics.epoch == 0 ? "probed the initial encoder (eval_every)"
+                                               : "epoch \(metrics.epoch)/\(epochs) loss \(loss)")
                 }
             },
             onProgress: { fraction in context.reportProgress(fraction) },
@@ -101,6 +105,18 @@ public struct PretrainHandler: JobHandler {
                 }
             },
             checkCancellation: { try context.checkCancelled() })
+        if let every = payload.method.evalEvery, let spec, let taskName = spec.tasks.first {
+            guard let task = TaskKind(rawValue: taskName) else {
+                throw ExperimentSpecError(path: "tasks[0]", message: "unknown task \"\(taskName)\"")
+            }
+            if let probe = try TrainingProbe(data: data, task: task, seed: UInt64(payload.seed),
+                                             l2: spec.linearProbe.defaultL2) {
+                callbacks.evaluateEvery = every
+                callbacks.evaluate = { encoder in probe.score(encoder, data: data) }
+            } else {
+                context.logger.warning("eval_every: no labelled train or validation users for \(taskName); no curve")
+            }
+        }
         let started = ContinuousClock.now
         let result = try Pretrainer.train(data: data, config: config, seed: payload.trainingSeed, resume: resume,
                                           callbacks: callbacks)
