@@ -45,9 +45,9 @@ let package = Package(
             dependencies: ["COpenBLAS", "Randomness", .product(name: "Numerics", package: "swift-numerics")],
             swiftSettings: hotSettings
         ),
-        .target(name: "NeuralNet", dependencies: ["Tensors"], swiftSettings: hotSettings),
+        .target(name: "NeuralNet", dependencies: ["Randomness", "Tensors"], swiftSettings: hotSettings),
         .target(name: "Sequences", dependencies: ["Randomness"], swiftSettings: hotSettings),
-        .target(name: "Learning", dependencies: ["NeuralNet", "Sequences"], swiftSettings: hotSettings),
+        .target(name: "Learning", dependencies: ["NeuralNet", "Randomness", "Sequences"], swiftSettings: hotSettings),
 
         // Database.
         .target(
@@ -114,7 +114,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bench-train",
-            dependencies: ["NeuralNet", "Tensors", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["NeuralNet", "Randomness", "Tensors", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: hotSettings
         ),
         .executableTarget(
@@ -147,10 +147,10 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "Postgres", "Randomness", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"], swiftSettings: swiftSettings),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: swiftSettings),
-        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "Tensors"], swiftSettings: swiftSettings),
-        .testTarget(name: "SequencesTests", dependencies: ["Sequences", "SeqTwinsTestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "LearningTests", dependencies: ["Learning", "NeuralNet", "Tensors", "Sequences"], swiftSettings: swiftSettings),
+        .testTarget(name: "TensorsTests", dependencies: ["Randomness", "Tensors"], swiftSettings: swiftSettings),
+        .testTarget(name: "NeuralNetTests", dependencies: ["Randomness", "NeuralNet", "Tensors"], swiftSettings: swiftSettings),
+        .testTarget(name: "SequencesTests", dependencies: ["Randomness", "Sequences", "SeqTwinsTestSupport"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "LearningTests", dependencies: ["Randomness", "Learning", "NeuralNet", "Tensors", "Sequences"], swiftSettings: swiftSettings),
         .testTarget(name: "DatasetStoreTests", dependencies: ["DatasetStore", "Postgres", "Sequences", "SeqTwinsTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DatasetDownloadTests",
@@ -165,7 +165,7 @@ let package = Package(
             dependencies: ["Dashboard", "Experiments", "JobQueue", "Postgres", "SeqTwinsTestSupport"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "JobQueue", "Learning", "NeuralNet", "Sequences", "Postgres", "SeqTwinsTestSupport",
+        .testTarget(name: "ExperimentsTests", dependencies: ["Randomness", "Experiments", "JobQueue", "Learning", "NeuralNet", "Sequences", "Postgres", "SeqTwinsTestSupport",
                                                          .product(name: "PropertyBased", package: "swift-property-based")],
                     swiftSettings: swiftSettings),
     ]

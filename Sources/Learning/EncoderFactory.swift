@@ -1,4 +1,5 @@
 import NeuralNet
+import Randomness
 import Sequences
 import Tensors
 
@@ -18,7 +19,7 @@ public struct EncoderError: Error, Equatable, CustomStringConvertible {
 /// checkpoint bytes.
 ///
 /// Initialisation is a pure function of `(config, seed)`: the parameters draw from the stream
-/// `SeededGenerator(seed: seed).derived("encoder-init")` (embeddings N(0, 0.02²) with padding row zero, linear
+/// `Xoshiro256StarStar(seed: seed).derived("encoder-init")` (embeddings N(0, 0.02²) with padding row zero, linear
 /// layers Xavier/Glorot), so the `none` method and the start of every trained method share one encoder.
 public enum EncoderFactory {
     /// Checks the configuration: positive sizes, `heads` dividing `dimension`, dropout in `[0, 1)`.
@@ -52,7 +53,7 @@ public enum EncoderFactory {
     /// - Throws: `EncoderError` for an invalid configuration.
     public static func make(_ config: EncoderConfig, seed: UInt64) throws(EncoderError) -> any SequenceEncoder {
         try validate(config)
-        var generator = Tensors.SeededGenerator(seed: seed).derived("encoder-init")
+        var generator = Xoshiro256StarStar(seed: seed).derived("encoder-init")
         switch config.kind {
         case .transformer:
             return TransformerEncoder(config.transformer, generator: &generator)

@@ -1,4 +1,5 @@
 import NeuralNet
+import Randomness
 import Tensors
 
 /// The fine-tuning head: a fixed standardisation of the user embedding with the labelled users' statistics (as
@@ -12,7 +13,7 @@ final class FineTuneHead: ParameterOwner {
     let inverseStd: [Float]
 
     /// A head for `classes` outputs over embeddings whose column statistics are taken from `reference` `[m, d]`.
-    init(reference: Tensor, classes: Int, epsilon: Float = 1e-6, generator: inout SeededGenerator) {
+    init(reference: Tensor, classes: Int, epsilon: Float = 1e-6, generator: inout Xoshiro256StarStar) {
         let (m, d) = (reference.rows, reference.columns)
         var mean = [Float](repeating: 0, count: d)
         var variance = [Float](repeating: 0, count: d)
@@ -33,7 +34,7 @@ final class FineTuneHead: ParameterOwner {
     /// A head with a given standardisation (`means`, `inverseStd`, `[d]`) and starting weights `[d, C]` and bias
     /// `[C]` (probe-then-fine-tune: a fitted linear probe's).
     init(means: [Float], inverseStd: [Float], weights: [Float], bias: [Float], classes: Int,
-         generator: inout SeededGenerator) {
+         generator: inout Xoshiro256StarStar) {
         let d = means.count
         precondition(inverseStd.count == d && weights.count == d * classes && bias.count == classes,
                       "FineTuneHead: shapes disagree (d \(d), C \(classes))")

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNet
+import Randomness
 import Sequences
 import Tensors
 
@@ -234,7 +235,7 @@ public enum FineTuner {
                               start: ProbeStart?, seed: UInt64,
                               checkCancellation: () throws -> Void) throws -> Run {
         let encoder = try EncoderFactory.restore(encoderConfig, checkpoint: checkpoint)
-        var headGenerator = Tensors.SeededGenerator(seed: seed).derived("fine-tune-head")
+        var headGenerator = Xoshiro256StarStar(seed: seed).derived("fine-tune-head")
         let head: FineTuneHead
         if let start {
             head = FineTuneHead(means: start.means, inverseStd: start.inverseScales, weights: start.weights,
@@ -246,8 +247,8 @@ public enum FineTuner {
         let parameters = encoder.parameters + head.parameters
         let optimizer = Adam.adamW(parameters: parameters, learningRate: learningRate,
                                    weightDecay: config.weightDecay)
-        let dataRoot = Sequences.SeededGenerator(seed: seed, stream: "fine-tune-data")
-        var dropout = Tensors.SeededGenerator(seed: seed).derived("fine-tune-dropout")
+        let dataRoot = SplitMix64(seed: seed, stream: "fine-tune-data")
+        var dropout = Xoshiro256StarStar(seed: seed).derived("fine-tune-dropout")
 
         var best = -Double.infinity
         var bestLoss = Double.infinity

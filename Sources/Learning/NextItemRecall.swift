@@ -1,4 +1,5 @@
 import NeuralNet
+import Randomness
 import Sequences
 import Tensors
 
@@ -23,7 +24,7 @@ public enum NextItemRecall {
         }
         guard !targets.isEmpty else { return nil }
         var hits = 0
-        var dropout = Tensors.SeededGenerator(seed: 0)
+        var dropout = Xoshiro256StarStar(seed: 0)
         var start = 0
         while start < prefixes.count {
             let end = min(start + batchSize, prefixes.count)

@@ -1,4 +1,5 @@
 import NeuralNet
+import Randomness
 import Sequences
 import Tensors
 

@@ -1,4 +1,5 @@
 import NeuralNet
+import Randomness
 import Sequences
 import Tensors
 
@@ -31,7 +32,7 @@ public struct TrainingProbe: Sendable {
     public init?(data: PreparedDataset, task: TaskKind, seed: UInt64, l2: Double,
                  maximumUsers: Int = TrainingProbe.maximumUsers) throws {
         let labels = try data.labels(for: task)
-        var generator = Sequences.SeededGenerator(seed: seed, stream: "eval-every")
+        var generator = SplitMix64(seed: seed, stream: "eval-every")
         func draw(_ users: [Int32]) -> [Int32] {
             var shuffled = labels.labelled(users)
             shuffled.seededShuffle(using: &generator)

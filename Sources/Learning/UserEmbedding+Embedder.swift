@@ -1,4 +1,5 @@
 import NeuralNet
+import Randomness
 import Sequences
 import Tensors
 
@@ -39,7 +40,7 @@ public final class UserEmbedder {
                               batchSize: Int = 256) -> Tensor {
         precondition(batchSize >= 1, "UserEmbedder: batch size \(batchSize), expected ≥ 1")
         guard !users.isEmpty else { return Tensor(zeros: [0, encoder.outputDimension]) }
-        var dropout = Tensors.SeededGenerator(seed: 0)
+        var dropout = Xoshiro256StarStar(seed: 0)
         var parts: [Tensor] = []
         var start = 0
         while start < users.count {

@@ -1,3 +1,4 @@
+import Randomness
 import Tensors
 
 /// Inverted dropout: in training each element is kept with probability `1 − p` and scaled by `1/(1 − p)`,
@@ -33,7 +34,7 @@ public final class Dropout {
     }
 
     /// Applies dropout when `training` and `p > 0`; otherwise returns `x` unchanged.
-    public func forward(_ x: Tensor, training: Bool, generator: inout SeededGenerator) -> Tensor {
+    public func forward(_ x: Tensor, training: Bool, generator: inout Xoshiro256StarStar) -> Tensor {
         active = training && probability > 0
         guard active else { return x }
         let scale = 1 / (1 - probability)

@@ -1,3 +1,4 @@
+import Randomness
 import Tensors
 
 /// Lookup table: `y[i] = E[ids[i]]`, `ids` `[n]` → `y` `[n, d]`, `E` `[vocabulary, d]`.
@@ -17,7 +18,7 @@ public final class Embedding: ParameterOwner {
 
     /// A table named `name.weight` of `vocabulary` rows of width `dimension`.
     public init(vocabulary: Int, dimension: Int, paddingIndex: Int32? = 0, std: Float = 0.02, name: String,
-                generator: inout SeededGenerator) {
+                generator: inout Xoshiro256StarStar) {
         var value = Tensor.normal(shape: [vocabulary, dimension], std: std, using: &generator)
         if let paddingIndex {
             for c in 0..<dimension { value[Int(paddingIndex), c] = 0 }

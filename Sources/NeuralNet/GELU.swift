@@ -1,3 +1,4 @@
+import Randomness
 import Tensors
 
 /// Gaussian error linear unit (exact, erf form), elementwise: `y = x·Φ(x) = ½x(1 + erf(x/√2))`;
@@ -34,7 +35,7 @@ public final class GELU {
     /// `Dropout` draws it (one generator draw per call). The stored derivative already carries the mask, so
     /// `backward` covers both layers with one multiply. Without `training` or with `p = 0` it is plain GELU.
     public func forward(_ x: Tensor, dropout probability: Float, training: Bool,
-                        generator: inout SeededGenerator) -> Tensor {
+                        generator: inout Xoshiro256StarStar) -> Tensor {
         guard training && probability > 0 else { return forward(x) }
         precondition((0..<1).contains(probability), "GELU: dropout probability \(probability) outside [0, 1)")
         let scale = 1 / (1 - probability)

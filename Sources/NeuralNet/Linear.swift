@@ -1,3 +1,4 @@
+import Randomness
 import Tensors
 
 /// Fully connected layer: `y = x·W + b`, `x` `[n, in]` → `y` `[n, out]`, `W` `[in, out]`, `b` `[out]`.
@@ -17,7 +18,7 @@ public final class Linear: ParameterOwner {
 
     /// A layer named `name` (parameters `name.weight`, `name.bias`).
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, name: String,
-                generator: inout SeededGenerator) {
+                generator: inout Xoshiro256StarStar) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         weight = Parameter(name: scoped(name, "weight"),

@@ -1,3 +1,4 @@
+import Randomness
 import Tensors
 
 /// The light `mean_pool` encoder: masked mean of item embeddings, then `Linear d → d`:
@@ -11,7 +12,7 @@ public final class MeanPoolEncoder: SequenceEncoder {
     private let pool = MaskedMeanPool()
 
     /// A freshly initialised encoder (embedding N(0, 0.02²), padding row zero; Xavier linear).
-    public init(vocabulary: Int, dimension: Int, generator: inout SeededGenerator) {
+    public init(vocabulary: Int, dimension: Int, generator: inout Xoshiro256StarStar) {
         itemEmbedding = Embedding(vocabulary: vocabulary, dimension: dimension, paddingIndex: 0,
                                   name: "item_embedding", generator: &generator)
         projection = Linear(dimension, dimension, name: "projection", generator: &generator)
@@ -24,7 +25,7 @@ public final class MeanPoolEncoder: SequenceEncoder {
     public var parameters: [Parameter] { itemEmbedding.parameters + projection.parameters }
 
     /// Encodes `batch` → `[B, d]` (no randomness used).
-    public func forward(_ batch: TokenBatch, training: Bool, generator: inout SeededGenerator) -> Tensor {
+    public func forward(_ batch: TokenBatch, training: Bool, generator: inout Xoshiro256StarStar) -> Tensor {
         projection.forward(pool.forward(itemEmbedding.forward(batch.packedIDs), layout: batch.layout))
     }
 

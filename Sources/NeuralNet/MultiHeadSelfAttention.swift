@@ -1,3 +1,4 @@
+import Randomness
 import RealModule
 import Tensors
 
@@ -37,7 +38,7 @@ public final class MultiHeadSelfAttention: ParameterOwner {
     /// An attention layer named `name` (`name.qkv.*`, `name.out.*`) with dropout `attentionDropout` on the
     /// attention probabilities.
     public init(dimension: Int, heads: Int, attentionDropout: Float = 0, name: String,
-                generator: inout SeededGenerator) {
+                generator: inout Xoshiro256StarStar) {
         precondition(heads > 0 && dimension % heads == 0,
                      "MultiHeadSelfAttention: \(heads) heads do not divide \(dimension)")
         precondition((0..<1).contains(attentionDropout),
@@ -66,7 +67,7 @@ public final class MultiHeadSelfAttention: ParameterOwner {
     /// Attention over the packed tokens `x` `[layout.tokenCount, d]` → `[layout.tokenCount, d]`, in evaluation mode
     /// (no attention dropout).
     public func forward(_ x: Tensor, layout: SequenceLayout) -> Tensor {
-        var unused = SeededGenerator(seed: 0)
+        var unused = Xoshiro256StarStar(seed: 0)
         return forward(x, layout: layout, training: false, generator: &unused)
     }
 
@@ -74,7 +75,7 @@ public final class MultiHeadSelfAttention: ParameterOwner {
     /// and `attentionDropout > 0`, the probabilities are dropped with one key drawn from `generator` (nothing is
     /// drawn otherwise).
     public func forward(_ x: Tensor, layout: SequenceLayout, training: Bool,
-                        generator: inout SeededGenerator) -> Tensor {
+                        generator: inout Xoshiro256StarStar) -> Tensor {
         precondition(x.rows == layout.tokenCount,
                      "MultiHeadSelfAttention: \(x.rows) rows for \(layout.tokenCount) tokens")
         self.layout = layout

@@ -1,3 +1,4 @@
+import Randomness
 import Tensors
 
 /// The Barlow Twins projector: `Linear → BatchNorm → ReLU` for each hidden width, then a final `Linear`;
@@ -12,7 +13,7 @@ public final class Projector: ParameterOwner {
 
     /// A projector named `name` from `input` through `widths`.
     public init(input: Int, widths: [Int] = [256, 256, 256], name: String = "projector",
-                generator: inout SeededGenerator) {
+                generator: inout Xoshiro256StarStar) {
         precondition(!widths.isEmpty, "Projector: no widths")
         var linears: [Linear] = []
         var norms: [BatchNorm1d] = []

@@ -1,3 +1,4 @@
+import Randomness
 import Tensors
 
 /// Pre-norm Transformer encoder block over packed tokens `[N, d]`:
@@ -26,7 +27,7 @@ public final class TransformerBlock: ParameterOwner {
     /// A block named `name` with width `dimension`, `heads` heads, feed-forward width `feedForward`, dropout
     /// `dropout` on the residual and feed-forward branches and `attentionDropout` on the attention probabilities.
     public init(dimension: Int, heads: Int, feedForward: Int, dropout: Float, attentionDropout: Float = 0,
-                name: String, generator: inout SeededGenerator) {
+                name: String, generator: inout Xoshiro256StarStar) {
         attentionNorm = LayerNorm(dimension, name: scoped(name, "norm1"))
         attention = MultiHeadSelfAttention(dimension: dimension, heads: heads, attentionDropout: attentionDropout,
                                            name: scoped(name, "attention"), generator: &generator)
@@ -46,7 +47,7 @@ public final class TransformerBlock: ParameterOwner {
 
     /// The block on packed tokens `[N, d]` → `[N, d]`.
     public func forward(_ x: Tensor, layout: SequenceLayout, training: Bool,
-                        generator: inout SeededGenerator) -> Tensor {
+                        generator: inout Xoshiro256StarStar) -> Tensor {
         var h = attention.forward(attentionNorm.forward(x), layout: layout, training: training,
                                   generator: &generator)
         h = attentionOutputDropout.forward(h, training: training, generator: &generator)

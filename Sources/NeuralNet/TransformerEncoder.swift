@@ -1,3 +1,4 @@
+import Randomness
 import Tensors
 
 /// Hyper-parameters of `TransformerEncoder` (defaults: PROTOCOL section 3).
@@ -72,7 +73,7 @@ public final class TransformerEncoder: SequenceEncoder {
     private let pool = MaskedMeanPool()
 
     /// A freshly initialised encoder; parameter values come from `generator`.
-    public init(_ config: TransformerEncoderConfig, generator: inout SeededGenerator) {
+    public init(_ config: TransformerEncoderConfig, generator: inout Xoshiro256StarStar) {
         self.config = config
         itemEmbedding = Embedding(vocabulary: config.vocabulary, dimension: config.dimension, paddingIndex: 0,
                                   name: "item_embedding", generator: &generator)
@@ -96,7 +97,7 @@ public final class TransformerEncoder: SequenceEncoder {
     }
 
     /// Encodes `batch` (padded length at most `maxLength`) → `[B, d]`.
-    public func forward(_ batch: TokenBatch, training: Bool, generator: inout SeededGenerator) -> Tensor {
+    public func forward(_ batch: TokenBatch, training: Bool, generator: inout Xoshiro256StarStar) -> Tensor {
         precondition(batch.layout.maxLength <= config.maxLength,
                      "TransformerEncoder: sequence length \(batch.layout.maxLength) exceeds maxLength "
                         + "\(config.maxLength)")

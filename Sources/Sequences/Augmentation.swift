@@ -1,3 +1,5 @@
+import Randomness
+
 /// Sequence augmentations for the self-supervised views (PROTOCOL.md section 4). Pure and seeded.
 ///
 /// Each view draws one augmentation uniformly from the enabled set:
@@ -41,7 +43,7 @@ public struct Augmentations: Sendable, Hashable, Codable {
 
     /// One augmented view of `sequence`: one enabled augmentation drawn uniformly, then applied. With none
     /// enabled the sequence is returned unchanged.
-    public func view<C: Collection>(of sequence: C, maskToken: Int32, using generator: inout SeededGenerator) -> [Int32]
+    public func view<C: Collection>(of sequence: C, maskToken: Int32, using generator: inout SplitMix64) -> [Int32]
     where C.Element == Int32 {
         let kinds = enabled
         guard !kinds.isEmpty else { return Array(sequence) }
@@ -52,7 +54,7 @@ public struct Augmentations: Sendable, Hashable, Codable {
     /// Applies one augmentation.
     public func apply<C: Collection>(
         _ kind: Kind, to sequence: C, maskToken: Int32,
-        using generator: inout SeededGenerator
+        using generator: inout SplitMix64
     ) -> [Int32] where C.Element == Int32 {
         var items = Array(sequence)
         let length = items.count

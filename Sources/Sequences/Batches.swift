@@ -1,3 +1,5 @@
+import Randomness
+
 /// A padded index batch: `items` is `[batchSize, length]` row-major `Int32`, right-padded with 0, and
 /// `lengths[b]` the number of valid items of row `b` (always ≥ 1 for a non-empty sequence).
 public struct PaddedBatch: Sendable, Hashable {
@@ -63,7 +65,7 @@ extension PreparedDataset {
     /// Two independently augmented views of each user's (truncated) history.
     public func twoViewBatch(
         users: [Int32], augmentations: Augmentations,
-        using generator: inout SeededGenerator
+        using generator: inout SplitMix64
     ) -> TwoViewBatch {
         var first: [[Int32]] = []
         var second: [[Int32]] = []
@@ -116,7 +118,7 @@ public struct EpochBatches: Sequence, Sendable {
     public let dropLast: Bool
 
     /// Shuffles `0..<count` with `generator`.
-    public init(count: Int, batchSize: Int, dropLast: Bool = false, using generator: inout SeededGenerator) {
+    public init(count: Int, batchSize: Int, dropLast: Bool = false, using generator: inout SplitMix64) {
         precondition(batchSize > 0)
         var order = Array(0..<count)
         order.seededShuffle(using: &generator)

@@ -1,3 +1,5 @@
+import Randomness
+
 /// The stratified label-subset sampler (PROTOCOL.md section 5).
 ///
 /// For label fraction `f` and `C` classes, among the `N` labelled users of a split:
@@ -54,7 +56,7 @@ public enum LabelSampler {
         let available = byClass.reduce(0) { $0 + $1.count }
         let n = targetCount(fraction: fraction, available: available, classCount: labels.classCount)
         let allocation = allocate(n, counts: byClass.map(\.count))
-        let stream = SeededGenerator(seed: seed, stream: "labels-\(split)").child(fraction.bitPattern)
+        let stream = SplitMix64(seed: seed, stream: "labels-\(split)").child(fraction.bitPattern)
         var chosen: [Int32] = []
         for k in byClass.indices where allocation[k] > 0 {
             var members = byClass[k]

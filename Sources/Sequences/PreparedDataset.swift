@@ -1,3 +1,5 @@
+import Randomness
+
 /// A dataset ready for training and evaluation (PROTOCOL.md section 1), built purely from an
 /// `InteractionDataset` and a `Preprocessing`.
 ///
@@ -84,7 +86,7 @@ public struct PreparedDataset: Sendable {
     }
 
     /// A generator for a named purpose, derived from `config.seed` (e.g. `"augment"`, `"batches"`).
-    public func generator(_ label: String) -> SeededGenerator { SeededGenerator(seed: config.seed, stream: label) }
+    public func generator(_ label: String) -> SplitMix64 { SplitMix64(seed: config.seed, stream: label) }
 
     /// Filters, remaps, splits and builds the label vocabulary.
     /// - Throws: `DatasetRequestError` when the configuration is invalid or no user survives the filters.
@@ -200,7 +202,7 @@ public struct PreparedDataset: Sendable {
     /// at least one user when `n ≥ 3`.
     public static func userSplit(userCount n: Int, config: Preprocessing) -> [UserSplit] {
         var order = Array(0..<n)
-        var generator = SeededGenerator(seed: config.seed, stream: "user-split")
+        var generator = SplitMix64(seed: config.seed, stream: "user-split")
         order.seededShuffle(using: &generator)
         var trainCount = Int((config.trainFraction * Double(n)).rounded())
         var validationCount = Int((config.validationFraction * Double(n)).rounded())

@@ -1,4 +1,5 @@
 import Foundation
+import Randomness
 
 /// Sizes and knobs of the synthetic data generator.
 public struct SyntheticConfig: Sendable, Hashable, Codable {
@@ -97,7 +98,7 @@ public struct SyntheticWorld: Sendable {
         categoryNames = (0..<k).map {
             $0 < SyntheticWorld.genreNames.count ? SyntheticWorld.genreNames[$0] : "Genre\($0 + 1)"
         }
-        var generator = SeededGenerator(seed: config.seed, stream: "synthetic-items")
+        var generator = SplitMix64(seed: config.seed, stream: "synthetic-items")
         // Category popularity: Zipf over a shuffled order.
         var categoryOrder = Array(0..<k)
         categoryOrder.seededShuffle(using: &generator)
@@ -143,7 +144,7 @@ public struct SyntheticWorld: Sendable {
         self.successor = successor
     }
 
-    private static func draw(categoryWeightsCumulative cumulative: [Double], _ generator: inout SeededGenerator) -> Int
+    private static func draw(categoryWeightsCumulative cumulative: [Double], _ generator: inout SplitMix64) -> Int
     {
         let target = generator.nextDouble() * cumulative.last!
         var low = 0
@@ -155,7 +156,7 @@ public struct SyntheticWorld: Sendable {
         return low
     }
 
-    private func drawItem(category: Int, _ generator: inout SeededGenerator) -> Int32 {
+    private func drawItem(category: Int, _ generator: inout SplitMix64) -> Int32 {
         let cumulative = categoryCumulative[category]
         if cumulative.isEmpty { return Int32(generator.nextInt(below: config.items)) }
         return categoryItems[category][SyntheticWorld.draw(categoryWeightsCumulative: cumulative, &generator)]
@@ -163,7 +164,7 @@ public struct SyntheticWorld: Sendable {
 
     /// User `u` (0-based), a pure function of the configuration and `u`.
     public func user(_ u: Int) -> SyntheticUser {
-        var generator = SeededGenerator(seed: config.seed, stream: "synthetic-users").child(UInt64(u))
+        var generator = SplitMix64(seed: config.seed, stream: "synthetic-users").child(UInt64(u))
         let k = config.categories
         var favourites: [Int] = []
         while favourites.count < min(3, k) {

@@ -1,7 +1,9 @@
+import Randomness
+
 extension Tensor {
     /// Xavier/Glorot uniform: each element from U(−a, a), `a = gain·√(6 / (fanIn + fanOut))`.
     public static func xavierUniform(shape: [Int], fanIn: Int, fanOut: Int, gain: Float = 1,
-                                     using generator: inout SeededGenerator) -> Tensor {
+                                     using generator: inout Xoshiro256StarStar) -> Tensor {
         let bound = gain * (6 / Float(fanIn + fanOut)).squareRoot()
         var out = Tensor(uninitialized: shape)
         out.withUnsafeMutableBufferPointer { buffer in
@@ -12,7 +14,7 @@ extension Tensor {
 
     /// Normal N(mean, std²) elements.
     public static func normal(shape: [Int], mean: Float = 0, std: Float,
-                              using generator: inout SeededGenerator) -> Tensor {
+                              using generator: inout Xoshiro256StarStar) -> Tensor {
         var out = Tensor(uninitialized: shape)
         out.withUnsafeMutableBufferPointer { buffer in
             for i in buffer.indices { buffer[i] = mean + std * Float(generator.nextNormal()) }
@@ -22,7 +24,7 @@ extension Tensor {
 
     /// Truncated normal: N(0, std²) redrawn until within `±bound·std` (bound 2 by default).
     public static func truncatedNormal(shape: [Int], std: Float, bound: Float = 2,
-                                       using generator: inout SeededGenerator) -> Tensor {
+                                       using generator: inout Xoshiro256StarStar) -> Tensor {
         var out = Tensor(uninitialized: shape)
         out.withUnsafeMutableBufferPointer { buffer in
             for i in buffer.indices {
@@ -36,7 +38,7 @@ extension Tensor {
 
     /// Uniform U(low, high) elements.
     public static func uniform(shape: [Int], low: Float = 0, high: Float = 1,
-                               using generator: inout SeededGenerator) -> Tensor {
+                               using generator: inout Xoshiro256StarStar) -> Tensor {
         var out = Tensor(uninitialized: shape)
         out.withUnsafeMutableBufferPointer { buffer in
             for i in buffer.indices { buffer[i] = low + (high - low) * generator.nextUniform() }

@@ -15,6 +15,7 @@ import Tensors
 
 #if canImport(Glibc)
 import Glibc
+import Randomness
 #endif
 
 /// `bench-train`: times Barlow Twins pretraining steps on random sequences and prints the step's figures.
@@ -94,7 +95,7 @@ struct BenchTrain: ParsableCommand {
     }
 
     /// Two random views of `batch` sequences: lengths uniform in minLength…length, ids uniform in 1..<vocab.
-    func randomViews(generator: inout SeededGenerator) -> TokenBatch {
+    func randomViews(generator: inout Xoshiro256StarStar) -> TokenBatch {
         var ids = [Int32](repeating: 0, count: 2 * batch * length)
         var lengths: [Int] = []
         for row in 0..<(2 * batch) {
@@ -147,7 +148,7 @@ struct BenchTrain: ParsableCommand {
     func measure(workerCount: Int) -> RunFigures {
         Parallel.setWorkerCount(workerCount)
         BLASInfo.setThreadCount(threads)
-        let root = SeededGenerator(seed: seed)
+        let root = Xoshiro256StarStar(seed: seed)
         var initGenerator = root.derived("init")
         var dataGenerator = root.derived("data")
         var dropoutGenerator = root.derived("dropout")

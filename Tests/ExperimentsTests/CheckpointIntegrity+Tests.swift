@@ -3,6 +3,7 @@ import Foundation
 import JobQueue
 import NeuralNet
 import Postgres
+import Randomness
 import SeqTwinsTestSupport
 import Sequences
 import Tensors
@@ -25,7 +26,7 @@ final class CheckpointIntegrityTests {
     deinit { database.drop() }
 
     private func validBytes() -> [UInt8] {
-        var g = Tensors.SeededGenerator(seed: 1)
+        var g = Xoshiro256StarStar(seed: 1)
         return Checkpoint(parameters: Linear(2, 3, name: "fc", generator: &g).parameters).encoded()
     }
 

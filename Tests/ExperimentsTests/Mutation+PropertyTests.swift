@@ -4,6 +4,7 @@ import Sequences
 import Testing
 
 @testable import Experiments
+import Randomness
 
 /// Property-based tests: valid specs and data files mutated at random never crash or hang the readers, and every
 /// error names its place (a field path, or a line and column; a file and line for data).
@@ -35,7 +36,7 @@ struct MutationPropertyTests {
 
     /// `text` with `count` random edits (delete, insert or replace a span) from `seed`.
     static func mutate(_ text: String, seed: UInt64, count: Int) -> String {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var bytes = Array(text.utf8)
         for _ in 0..<count where !bytes.isEmpty {
             let at = Int.random(in: 0..<bytes.count, using: &generator)

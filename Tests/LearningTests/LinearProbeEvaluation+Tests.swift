@@ -1,4 +1,5 @@
 import Learning
+import Randomness
 import Sequences
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 struct LinearProbeEvaluationTests {
     /// 3 well-separated Gaussian blobs in 4 dimensions: class `k` is centred at `3 · e_k`.
     static func blobs(users: Int, seed: UInt64) -> (embeddings: [[Float]], labels: [Int]) {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var embeddings: [[Float]] = []
         var labels: [Int] = []
         for user in 0..<users {

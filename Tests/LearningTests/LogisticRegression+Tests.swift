@@ -1,6 +1,7 @@
-import Foundation
-import Testing
 
+import Foundation
+import Randomness
+import Testing
 @testable import Learning
 
 /// A small seeded generator for test data (SplitMix64), passed `inout`.

@@ -1,10 +1,11 @@
 import Foundation
-import Testing
 import NeuralNet
+import Randomness
 import Tensors
+import Testing
 
 @Test func attentionGradientsWithPaddingMask() {
-    var g = SeededGenerator(seed: 11)
+    var g = Xoshiro256StarStar(seed: 11)
     let attention = MultiHeadSelfAttention(dimension: 8, heads: 2, name: "attn", generator: &g)
     let layout = SequenceLayout(lengths: [4, 1, 0, 6])
     let x = InputBox(Tensor.normal(shape: [11, 8], std: 1, using: &g))
@@ -51,7 +52,7 @@ private func paddedReference(_ attention: MultiHeadSelfAttention, padded: [[Doub
 }
 
 @Test func packedAttentionEqualsPaddedAttentionWithKeyMask() {
-    var g = SeededGenerator(seed: 12)
+    var g = Xoshiro256StarStar(seed: 12)
     let attention = MultiHeadSelfAttention(dimension: 4, heads: 2, name: "attn", generator: &g)
     let (batch, length) = (3, 5)
     let lengths = [5, 2, 3]
@@ -76,19 +77,19 @@ private func paddedReference(_ attention: MultiHeadSelfAttention, padded: [[Doub
 }
 
 @Test func transformerBlockGradients() {
-    var g = SeededGenerator(seed: 13)
+    var g = Xoshiro256StarStar(seed: 13)
     let block = TransformerBlock(dimension: 8, heads: 2, feedForward: 16, dropout: 0.1, name: "block", generator: &g)
     let layout = SequenceLayout(lengths: [3, 5, 1])
     let x = InputBox(Tensor.normal(shape: [9, 8], std: 1, using: &g))
     let mismatches = GradientChecker().check(parameters: block.parameters, inputs: [x], forward: {
-        var dropoutGenerator = SeededGenerator(seed: 77)
+        var dropoutGenerator = Xoshiro256StarStar(seed: 77)
         return block.forward(x.value, layout: layout, training: true, generator: &dropoutGenerator)
     }, backward: { [block.backward($0)] })
     #expect(mismatches.isEmpty, "\(mismatches)")
 }
 
 @Test func encoderGradientsThroughWholeModel() {
-    var g = SeededGenerator(seed: 14)
+    var g = Xoshiro256StarStar(seed: 14)
     let config = TransformerEncoderConfig(vocabulary: 12, dimension: 8, blocks: 2, heads: 2, feedForward: 16,
                                           maxLength: 6, dropout: 0.1)
     let encoder = TransformerEncoder(config, generator: &g)
@@ -100,7 +101,7 @@ private func paddedReference(_ attention: MultiHeadSelfAttention, padded: [[Doub
     encoder.positionEmbedding.table.value.scale(by: 50)
     let checker = GradientChecker(probes: 8)
     let mismatches = checker.check(parameters: encoder.parameters, forward: {
-        var dropoutGenerator = SeededGenerator(seed: 3)
+        var dropoutGenerator = Xoshiro256StarStar(seed: 3)
         return encoder.forward(batch, training: true, generator: &dropoutGenerator)
     }, backward: { encoder.backward($0); return [] })
     // The item padding row gets no gradient by design; everything else must match.
@@ -112,12 +113,12 @@ private func paddedReference(_ attention: MultiHeadSelfAttention, padded: [[Doub
 }
 
 @Test func meanPoolEncoderAndProjectorGradients() {
-    var g = SeededGenerator(seed: 15)
+    var g = Xoshiro256StarStar(seed: 15)
     let encoder = MeanPoolEncoder(vocabulary: 9, dimension: 6, generator: &g)
     let batch = TokenBatch(ids: [1, 2, 0, 3, 0, 0, 4, 5, 6, 7, 8, 0], batchSize: 4, length: 3)
     #expect(batch.layout.lengths == [2, 1, 3, 2])
     let m = GradientChecker().check(parameters: encoder.parameters, forward: {
-        var unused = SeededGenerator(seed: 0)
+        var unused = Xoshiro256StarStar(seed: 0)
         return encoder.forward(batch, training: true, generator: &unused)
     }, backward: { encoder.backward($0); return [] })
     #expect(m.filter { !($0.what == "item_embedding.weight" && $0.index < 6) }.isEmpty, "\(m)")
@@ -132,14 +133,14 @@ private func paddedReference(_ attention: MultiHeadSelfAttention, padded: [[Doub
 }
 
 @Test func encoderIgnoresEverythingPastEachLength() {
-    var g = SeededGenerator(seed: 16)
+    var g = Xoshiro256StarStar(seed: 16)
     let encoder = TransformerEncoder(TransformerEncoderConfig(vocabulary: 30, dimension: 8, blocks: 2, heads: 2,
                                                               feedForward: 16, maxLength: 6), generator: &g)
     let lengths = [3, 6, 1]
     let clean: [Int32] = [1, 2, 3, 0, 0, 0, 4, 5, 6, 7, 8, 9, 10, 0, 0, 0, 0, 0]
     var noisy = clean
     for (b, length) in lengths.enumerated() { for t in length..<6 { noisy[b * 6 + t] = Int32(11 + b + t) } }
-    var unused = SeededGenerator(seed: 0)
+    var unused = Xoshiro256StarStar(seed: 0)
     let a = encoder.forward(TokenBatch(ids: clean, batchSize: 3, length: 6, lengths: lengths), training: false,
                             generator: &unused)
     let b = encoder.forward(TokenBatch(ids: noisy, batchSize: 3, length: 6, lengths: lengths), training: false,
@@ -150,8 +151,8 @@ private func paddedReference(_ attention: MultiHeadSelfAttention, padded: [[Doub
                                 generator: &unused)
     #expect(alone.maxAbsDifference(a.rowSlice(1..<2)) < 1e-6)
     // Evaluation mode uses no randomness; training mode with dropout does.
-    var g1 = SeededGenerator(seed: 1)
-    var g2 = SeededGenerator(seed: 2)
+    var g1 = Xoshiro256StarStar(seed: 1)
+    var g2 = Xoshiro256StarStar(seed: 2)
     let batch = TokenBatch(ids: clean, batchSize: 3, length: 6, lengths: lengths)
     #expect(encoder.forward(batch, training: false, generator: &g1) == encoder.forward(batch, training: false,
                                                                                         generator: &g2))
@@ -160,12 +161,12 @@ private func paddedReference(_ attention: MultiHeadSelfAttention, padded: [[Doub
 }
 
 @Test func emptySequencesEncodeToZeros() {
-    var g = SeededGenerator(seed: 18)
+    var g = Xoshiro256StarStar(seed: 18)
     let encoder = TransformerEncoder(TransformerEncoderConfig(vocabulary: 10, dimension: 8, blocks: 1, heads: 2,
                                                               feedForward: 16, maxLength: 4), generator: &g)
     let batch = TokenBatch(ids: [Int32](repeating: 0, count: 8), batchSize: 2, length: 4)
     #expect(batch.layout.tokenCount == 0)
-    var dropoutGenerator = SeededGenerator(seed: 1)
+    var dropoutGenerator = Xoshiro256StarStar(seed: 1)
     let u = encoder.forward(batch, training: true, generator: &dropoutGenerator)
     #expect(u == Tensor(zeros: [2, 8]))
     Parameter.zeroGrads(encoder.parameters)
@@ -174,7 +175,7 @@ private func paddedReference(_ attention: MultiHeadSelfAttention, padded: [[Doub
 }
 
 @Test func attentionDropoutGradientsMatchFiniteDifferences() {
-    var g = SeededGenerator(seed: 21)
+    var g = Xoshiro256StarStar(seed: 21)
     let attention = MultiHeadSelfAttention(dimension: 8, heads: 2, attentionDropout: 0.3, name: "attn",
                                            generator: &g)
     let layout = SequenceLayout(lengths: [4, 1, 0, 6])
@@ -183,7 +184,7 @@ private func paddedReference(_ attention: MultiHeadSelfAttention, padded: [[Doub
     let mismatches = GradientChecker().check(
         parameters: attention.parameters, inputs: [x],
         forward: {
-            var dropout = SeededGenerator(seed: 5)
+            var dropout = Xoshiro256StarStar(seed: 5)
             return attention.forward(x.value, layout: layout, training: true, generator: &dropout)
         },
         backward: { [attention.backward($0)] })
@@ -191,28 +192,28 @@ private func paddedReference(_ attention: MultiHeadSelfAttention, padded: [[Doub
 }
 
 @Test func attentionDropoutIsOffByDefaultAndOnlyInTraining() {
-    var g1 = SeededGenerator(seed: 22)
-    var g2 = SeededGenerator(seed: 22)
+    var g1 = Xoshiro256StarStar(seed: 22)
+    var g2 = Xoshiro256StarStar(seed: 22)
     let plain = MultiHeadSelfAttention(dimension: 8, heads: 2, name: "attn", generator: &g1)
     let dropping = MultiHeadSelfAttention(dimension: 8, heads: 2, attentionDropout: 0.5, name: "attn",
                                           generator: &g2)
     let layout = SequenceLayout(lengths: [5, 3])
     let x = Tensor.normal(shape: [8, 8], std: 1, using: &g1)
     // p = 0: a training forward draws nothing and equals the evaluation forward.
-    var untouched = SeededGenerator(seed: 7)
+    var untouched = Xoshiro256StarStar(seed: 7)
     let trained = plain.forward(x, layout: layout, training: true, generator: &untouched)
-    var reference = SeededGenerator(seed: 7)
+    var reference = Xoshiro256StarStar(seed: 7)
     #expect(untouched.next() == reference.next())
     #expect(trained.storage == plain.forward(x, layout: layout).storage)
     // p > 0: evaluation is unchanged (same parameters), training differs and draws one key.
     #expect(dropping.forward(x, layout: layout).storage == plain.forward(x, layout: layout).storage)
-    var drawn = SeededGenerator(seed: 7)
+    var drawn = Xoshiro256StarStar(seed: 7)
     let dropped = dropping.forward(x, layout: layout, training: true, generator: &drawn)
-    var oneDraw = SeededGenerator(seed: 7)
+    var oneDraw = Xoshiro256StarStar(seed: 7)
     _ = oneDraw.next()
     #expect(drawn.next() == oneDraw.next())
     #expect(dropped.storage != trained.storage)
     // The same key gives the same output (the mask is a function of the key and the element's index).
-    var again = SeededGenerator(seed: 7)
+    var again = Xoshiro256StarStar(seed: 7)
     #expect(dropping.forward(x, layout: layout, training: true, generator: &again).storage == dropped.storage)
 }

@@ -1,9 +1,10 @@
-import Testing
 import NeuralNet
+import Randomness
 import Tensors
+import Testing
 
 private func model(seed: UInt64) -> (Linear, BatchNorm1d, [Parameter]) {
-    var g = SeededGenerator(seed: seed)
+    var g = Xoshiro256StarStar(seed: seed)
     let linear = Linear(3, 4, name: "fc", generator: &g)
     let norm = BatchNorm1d(4, name: "bn")
     return (linear, norm, linear.parameters + norm.parameters)
@@ -11,7 +12,7 @@ private func model(seed: UInt64) -> (Linear, BatchNorm1d, [Parameter]) {
 
 private func trainStep(_ linear: Linear, _ norm: BatchNorm1d, _ parameters: [Parameter], _ optimizer: any Optimizer,
                        seed: UInt64) {
-    var g = SeededGenerator(seed: seed)
+    var g = Xoshiro256StarStar(seed: seed)
     let x = Tensor.normal(shape: [6, 3], std: 1, using: &g)
     Parameter.zeroGrads(parameters)
     let y = norm.forward(linear.forward(x), training: true)
@@ -53,7 +54,7 @@ private func trainStep(_ linear: Linear, _ norm: BatchNorm1d, _ parameters: [Par
 @Test func shapeMismatchNamesTheParameter() throws {
     let (_, _, parameters) = model(seed: 1)
     let bytes = Checkpoint(parameters: parameters).encoded()
-    var g = SeededGenerator(seed: 3)
+    var g = Xoshiro256StarStar(seed: 3)
     let other = Linear(3, 5, name: "fc", generator: &g)
     #expect(throws: CheckpointError.shapeMismatch(name: "fc.weight", expected: [3, 5], found: [3, 4])) {
         try Checkpoint(decoding: bytes).restore(into: other.parameters)

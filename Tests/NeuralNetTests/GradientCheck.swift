@@ -1,4 +1,5 @@
 import NeuralNet
+import Randomness
 import Tensors
 
 /// A mutable input tensor shared between a forward closure and the gradient checker.
@@ -36,7 +37,7 @@ struct GradientChecker {
     /// gradients in the order of `inputs`.
     func check(parameters: [Parameter], inputs: [InputBox] = [], seed: UInt64 = 99,
                forward: () -> Tensor, backward: (Tensor) -> [Tensor]) -> [GradientMismatch] {
-        var generator = SeededGenerator(seed: seed)
+        var generator = Xoshiro256StarStar(seed: seed)
         let y0 = forward()
         let weights = Tensor.normal(shape: y0.shape, std: 1, using: &generator)
         func loss() -> Double {

@@ -1,15 +1,16 @@
-import Testing
 import NeuralNet
+import Randomness
 import Tensors
+import Testing
 
 private func randomInput(_ shape: [Int], seed: UInt64) -> InputBox {
-    var g = SeededGenerator(seed: seed)
+    var g = Xoshiro256StarStar(seed: seed)
     return InputBox(Tensor.normal(shape: shape, std: 1, using: &g))
 }
 
 @Test(arguments: [true, false])
 func linearGradients(bias: Bool) {
-    var g = SeededGenerator(seed: 1)
+    var g = Xoshiro256StarStar(seed: 1)
     let layer = Linear(5, 4, bias: bias, name: "fc", generator: &g)
     let x = randomInput([6, 5], seed: 2)
     #expect(layer.parameters.count == (bias ? 2 : 1))
@@ -20,7 +21,7 @@ func linearGradients(bias: Bool) {
 }
 
 @Test func linearForwardKnownValue() {
-    var g = SeededGenerator(seed: 1)
+    var g = Xoshiro256StarStar(seed: 1)
     let layer = Linear(2, 1, name: "fc", generator: &g)
     layer.weight.value = Tensor(shape: [2, 1], storage: [2, 3])
     layer.bias!.value = Tensor(shape: [1], storage: [1])
@@ -28,7 +29,7 @@ func linearGradients(bias: Bool) {
 }
 
 @Test func embeddingGradientsSkipPaddingRow() {
-    var g = SeededGenerator(seed: 3)
+    var g = Xoshiro256StarStar(seed: 3)
     let embedding = Embedding(vocabulary: 7, dimension: 4, paddingIndex: 0, name: "emb", generator: &g)
     #expect(embedding.table.value.rowSlice(0..<1).storage.allSatisfy { $0 == 0 })
     let ids: [Int32] = [1, 0, 3, 3, 6, 0]
@@ -46,7 +47,7 @@ func linearGradients(bias: Bool) {
 }
 
 @Test func layerNormGradients() {
-    var g = SeededGenerator(seed: 4)
+    var g = Xoshiro256StarStar(seed: 4)
     let norm = LayerNorm(6, name: "ln")
     norm.gain.value = Tensor.normal(shape: [6], mean: 1, std: 0.3, using: &g)
     norm.shift.value = Tensor.normal(shape: [6], std: 0.3, using: &g)
@@ -60,7 +61,7 @@ func linearGradients(bias: Bool) {
 
 @Test(arguments: [(true, 1), (false, 1), (true, 2), (false, 2)])
 func batchNormTrainingGradients(affine: Bool, groups: Int) {
-    var g = SeededGenerator(seed: 6)
+    var g = Xoshiro256StarStar(seed: 6)
     let norm = BatchNorm1d(4, affine: affine, name: "bn")
     if affine {
         norm.gain!.value = Tensor.normal(shape: [4], mean: 1, std: 0.3, using: &g)
@@ -125,18 +126,18 @@ func batchNormTrainingGradients(affine: Bool, groups: Int) {
 @Test func dropoutIsSeededScaledAndDifferentiable() {
     let dropout = Dropout(0.5)
     let x = randomInput([10, 10], seed: 9)
-    var g1 = SeededGenerator(seed: 1)
-    var g2 = SeededGenerator(seed: 1)
+    var g1 = Xoshiro256StarStar(seed: 1)
+    var g2 = Xoshiro256StarStar(seed: 1)
     let y1 = dropout.forward(x.value, training: true, generator: &g1)
     let y2 = dropout.forward(x.value, training: true, generator: &g2)
     #expect(y1 == y2)
     let zeros = y1.storage.filter { $0 == 0 }.count
     #expect(zeros > 30 && zeros < 70)
     for i in 0..<100 where y1.storage[i] != 0 { #expect(abs(y1.storage[i] - 2 * x.value.storage[i]) < 1e-6) }
-    var g3 = SeededGenerator(seed: 2)
+    var g3 = Xoshiro256StarStar(seed: 2)
     #expect(dropout.forward(x.value, training: false, generator: &g3) == x.value)
     let mismatches = GradientChecker().check(parameters: [], inputs: [x], forward: {
-        var g = SeededGenerator(seed: 5)
+        var g = Xoshiro256StarStar(seed: 5)
         return dropout.forward(x.value, training: true, generator: &g)
     }, backward: { [dropout.backward($0)] })
     #expect(mismatches.isEmpty, "\(mismatches)")
@@ -158,7 +159,7 @@ func batchNormTrainingGradients(affine: Bool, groups: Int) {
 }
 
 @Test func sharedEmbeddingAccumulatesIntoOneTable() {
-    var g = SeededGenerator(seed: 31)
+    var g = Xoshiro256StarStar(seed: 31)
     let user = Embedding(vocabulary: 5, dimension: 2, name: "item_embedding", generator: &g)
     let item = Embedding(sharing: user.table)
     #expect(item.table === user.table)
@@ -176,14 +177,14 @@ func batchNormTrainingGradients(affine: Bool, groups: Int) {
     let fused = GELU()
     let plain = GELU()
     let dropout = Dropout(0.3)
-    var g1 = SeededGenerator(seed: 4)
-    var g2 = SeededGenerator(seed: 4)
+    var g1 = Xoshiro256StarStar(seed: 4)
+    var g2 = Xoshiro256StarStar(seed: 4)
     let a = fused.forward(x.value, dropout: 0.3, training: true, generator: &g1)
     let b = dropout.forward(plain.forward(x.value), training: true, generator: &g2)
     #expect(a.maxAbsDifference(b) < 1e-6)
     #expect(g1 == g2)
     let mismatches = GradientChecker().check(parameters: [], inputs: [x], forward: {
-        var g = SeededGenerator(seed: 8)
+        var g = Xoshiro256StarStar(seed: 8)
         return fused.forward(x.value, dropout: 0.3, training: true, generator: &g)
     }, backward: { [fused.backward($0)] })
     #expect(mismatches.isEmpty, "\(mismatches)")

@@ -1,10 +1,11 @@
 import Foundation
-import Testing
 import NeuralNet
+import Randomness
 import Tensors
+import Testing
 
 @Test func barlowTwinsGradients() {
-    var g = SeededGenerator(seed: 21)
+    var g = Xoshiro256StarStar(seed: 21)
     let z1 = InputBox(Tensor.normal(shape: [8, 5], std: 1, using: &g))
     let z2 = InputBox(Tensor.normal(shape: [8, 5], std: 1, using: &g))
     // The checker weights the output; wrap the scalar loss as a [1] tensor.
@@ -18,7 +19,7 @@ import Tensors
 }
 
 @Test func barlowTwinsOfIdenticalViewsHasZeroOnDiagonalTerm() {
-    var g = SeededGenerator(seed: 22)
+    var g = Xoshiro256StarStar(seed: 22)
     let z = Tensor.normal(shape: [64, 6], std: 3, using: &g)
     let r = Losses.barlowTwins(z, z, lambda: 1.0 / 6)
     // C_ii = σ²/(σ² + ε) ≈ 1 − ε/σ², so the on-diagonal term is O(ε²).
@@ -37,7 +38,7 @@ import Tensors
     let r = Losses.softmaxCrossEntropy(uniform, labels: [0, 3, 6])
     #expect(abs(Double(r.loss) - log(7.0)) < 1e-6)
     #expect(abs(r.gradient[0, 0] - (1.0 / 7 - 1) / 3) < 1e-6)
-    var g = SeededGenerator(seed: 23)
+    var g = Xoshiro256StarStar(seed: 23)
     let x = InputBox(Tensor.normal(shape: [5, 4], std: 2, using: &g))
     let labels = [0, 1, 2, 3, 1]
     let mismatches = GradientChecker().check(parameters: [], inputs: [x], forward: {
@@ -53,7 +54,7 @@ import Tensors
     let extreme = Losses.binaryCrossEntropyWithLogits(Tensor(shape: [2], storage: [100, -100]),
                                                       targets: Tensor(shape: [2], storage: [1, 1]))
     #expect(abs(extreme.loss - 50) < 1e-3)
-    var g = SeededGenerator(seed: 24)
+    var g = Xoshiro256StarStar(seed: 24)
     let x = InputBox(Tensor.normal(shape: [6], std: 2, using: &g))
     let t = Tensor(shape: [6], storage: [0, 1, 0.5, 1, 0, 1])
     let mismatches = GradientChecker().check(parameters: [], inputs: [x], forward: {
@@ -71,7 +72,7 @@ func infoNCEKnownValueAndGradients(symmetric: Bool) {
     let r = Losses.infoNCE(eye, 2 * eye, temperature: tau, symmetric: symmetric)
     let expected = -log(exp(2.0) / (exp(2.0) + 3))
     #expect(abs(Double(r.loss) - expected) < 1e-5)
-    var g = SeededGenerator(seed: 25)
+    var g = Xoshiro256StarStar(seed: 25)
     let a = InputBox(Tensor.normal(shape: [5, 3], std: 1, using: &g))
     let b = InputBox(Tensor.normal(shape: [5, 3], std: 1, using: &g))
     let mismatches = GradientChecker().check(parameters: [], inputs: [a, b], forward: {

@@ -1,13 +1,14 @@
 import Testing
 
 @testable import Sequences
+import Randomness
 
 @Suite("Augmentations and batches")
 struct AugmentationTests {
     let sequence: [Int32] = Array(1...20)
 
     @Test func cropKeepsAContiguousSixtyPercent() {
-        var generator = SeededGenerator(seed: 1)
+        var generator = SplitMix64(seed: 1)
         for _ in 0..<50 {
             let view = Augmentations().apply(.crop, to: sequence, maskToken: 99, using: &generator)
             #expect(view.count == 12)
@@ -16,7 +17,7 @@ struct AugmentationTests {
     }
 
     @Test func maskReplacesThirtyPercent() {
-        var generator = SeededGenerator(seed: 2)
+        var generator = SplitMix64(seed: 2)
         for _ in 0..<50 {
             let view = Augmentations().apply(.mask, to: sequence, maskToken: 99, using: &generator)
             #expect(view.count == 20)
@@ -26,7 +27,7 @@ struct AugmentationTests {
     }
 
     @Test func reorderShufflesOneWindow() {
-        var generator = SeededGenerator(seed: 3)
+        var generator = SplitMix64(seed: 3)
         var changed = 0
         for _ in 0..<50 {
             let view = Augmentations().apply(.reorder, to: sequence, maskToken: 99, using: &generator)
@@ -41,8 +42,8 @@ struct AugmentationTests {
     }
 
     @Test func viewsAreSeededAndDrawOnlyEnabledKinds() {
-        var a = SeededGenerator(seed: 4)
-        var b = SeededGenerator(seed: 4)
+        var a = SplitMix64(seed: 4)
+        var b = SplitMix64(seed: 4)
         let augmentations = Augmentations()
         let first = (0..<20).map { _ in augmentations.view(of: sequence, maskToken: 99, using: &a) }
         let second = (0..<20).map { _ in augmentations.view(of: sequence, maskToken: 99, using: &b) }
@@ -82,7 +83,7 @@ struct AugmentationTests {
             #expect(batch.targets[row] == history[Int(example.position)])  // the target is still in the history
             #expect(Array(batch.prefixes.row(row)) == Array(history[..<Int(example.position)].suffix(10)))
         }
-        var epochGenerator = SeededGenerator(seed: 5)
+        var epochGenerator = SplitMix64(seed: 5)
         let epoch = Array(EpochBatches(count: 103, batchSize: 10, using: &epochGenerator))
         #expect(epoch.count == 11)
         #expect(epoch.flatMap { $0 }.sorted() == Array(0..<103))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Sequences
+import Randomness
 
 /// A hand-made dataset with known labels: categories A (generic: 6 of 10 items), B, C, D.
 func handMadeDataset() -> InteractionDataset {
@@ -88,19 +89,19 @@ struct PreprocessingTests {
     }
 
     @Test func seededGeneratorIsStable() {
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         // SplitMix64 reference values for seed 42.
         #expect(generator.next() == 0xBDD7_3226_2FEB_6E95)
         #expect(generator.next() == 0x28EF_E333_B266_F103)
-        let childA = SeededGenerator(seed: 42, stream: "x")
-        let childB = SeededGenerator(seed: 42).child("x")
+        let childA = SplitMix64(seed: 42, stream: "x")
+        let childB = SplitMix64(seed: 42).child("x")
         #expect(childA == childB)
         // Pinned shuffle (also reproduced by an independent Python implementation of the same algorithm).
-        var shuffler = SeededGenerator(seed: 1)
+        var shuffler = SplitMix64(seed: 1)
         var order = Array(0..<10)
         order.seededShuffle(using: &shuffler)
         #expect(order == [9, 0, 1, 4, 8, 2, 3, 7, 6, 5])
-        var bounded = SeededGenerator(seed: 7)
+        var bounded = SplitMix64(seed: 7)
         let draws = (0..<1000).map { _ in bounded.nextInt(below: 10) }
         #expect(draws.allSatisfy { (0..<10).contains($0) })
         #expect(Set(draws).count == 10)

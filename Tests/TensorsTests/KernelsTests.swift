@@ -1,6 +1,7 @@
-import Testing
 import Foundation
+import Randomness
 import Tensors
+import Testing
 
 @Test func reductionsAndElementwise() {
     let x = Tensor(shape: [2, 3], storage: [1, 2, 3, 4, 5, 6])
@@ -87,7 +88,7 @@ import Tensors
 }
 
 @Test func parallelGEMMMatchesSingleCall() {
-    var g = SeededGenerator(seed: 9)
+    var g = Xoshiro256StarStar(seed: 9)
     let a = Tensor.normal(shape: [300, 64], std: 1, using: &g)
     let b = Tensor.normal(shape: [64, 200], std: 1, using: &g)
     let c = Tensor.matmul(a, .none, b, .none)  // large enough to split across workers
