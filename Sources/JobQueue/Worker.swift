@@ -239,7 +239,13 @@ public final class Worker: @unchecked Sendable {
                 waitForReconnect(db)
             } catch {
                 logger.error("worker loop error: \(error)")
-                if options.exitWhenIdle { throw error }
+                if options.exitWhenIdle {
+                    // Leave nothing behind: the finished job completed (or its failure recorded), prefetched ones
+                    // given back.
+                    if let done = finished { completeAlone(done, db: db, summary: &summary) }
+                    releaseHeld(heartbeat.takeAllHeld(), db: db)
+                    throw error
+                }
                 sleepUnlessStopping(1)
             }
         }
