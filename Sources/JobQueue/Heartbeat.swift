@@ -6,6 +6,10 @@ import Postgres
 /// and tells the handler to stop when the job was cancelled or the lease lost. It owns its own connection, so a
 /// handler that keeps the worker's connection busy (or a long result transaction) never delays a renewal.
 ///
+/// With prefetching (`WorkerOptions.prefetch`) it also holds the jobs claimed with the running one that wait their
+/// turn: when the running job reaches its first renewal (it has run a heartbeat interval), it releases them to the
+/// queue (fenced, attempt given back), so a long job never keeps other jobs from other workers.
+///
 /// On shutdown with a job still running after the grace period, it releases the job to the queue (without
 /// spending an attempt), asks the handler to stop, and calls `onAbandon` when the handler does not return within
 /// `abandonAfter` seconds (a CPU-bound handler that never checks for cancellation).
@@ -15,6 +19,9 @@ final class Heartbeat: @unchecked Sendable {
     private var nextBeat = Date.distantFuture
     private var releaseAt: Date?
     private var releasedJob: Int64?
+    /// Prefetched jobs waiting their turn, and when they were claimed.
+    private var held: [ClaimedJob] = []
+    private var heldSince = Date.distantPast
     private var running = true
     private let finished = DispatchSemaphore(value: 0)
 
@@ -59,6 +66,36 @@ final class Heartbeat: @unchecked Sendable {
             self.context = context
             nextBeat = Date().addingTimeInterval(interval)
             condition.broadcast()
+        }
+    }
+
+    /// Holds prefetched jobs (claimed with the running one) until the worker takes them or a long job makes the
+    /// heartbeat release them.
+    func hold(_ jobs: [ClaimedJob]) {
+        condition.withLock {
+            held = jobs
+            heldSince = Date()
+        }
+    }
+
+    /// The next held job, if any was claimed less than `maxAge` seconds ago (its lease then has time left for the
+    /// first renewal); older ones are handed back in `stale` for the caller to release.
+    func takeHeld(maxAge: Double) -> (next: ClaimedJob?, stale: [ClaimedJob]) {
+        condition.withLock {
+            guard !held.isEmpty else { return (nil, []) }
+            if Date().timeIntervalSince(heldSince) > maxAge {
+                defer { held = [] }
+                return (nil, held)
+            }
+            return (held.removeFirst(), [])
+        }
+    }
+
+    /// Takes every held job (for the worker to release when it stops).
+    func takeAllHeld() -> [ClaimedJob] {
+        condition.withLock {
+            defer { held = [] }
+            return held
         }
     }
 
@@ -107,8 +144,12 @@ final class Heartbeat: @unchecked Sendable {
                 _ = condition.wait(until: due)
                 continue
             }
+            // The running job has run a heartbeat interval: give the jobs prefetched with it back to the queue.
+            let waiting = held
+            held = []
             condition.unlock()
             beat(context, db: &db)
+            if !waiting.isEmpty { releaseHeld(waiting, db: &db) }
             condition.lock()
             nextBeat = Date().addingTimeInterval(interval)
         }
@@ -156,6 +197,18 @@ final class Heartbeat: @unchecked Sendable {
         } catch {
             if let progress { context.reportProgress(progress.fraction, progress.message) }
             context.logger.warning("heartbeat failed: \(error)")
+        }
+    }
+
+    /// Releases prefetched jobs that waited behind a long one (fenced; their attempts are given back).
+    private func releaseHeld(_ jobs: [ClaimedJob], db: inout PostgresConnection?) {
+        do {
+            let released = try withConnection(&db) { connection in
+                try jobs.filter { try JobQueue(connection).release(job: $0.id, token: $0.leaseToken) }.count
+            }
+            logger.info("released \(released) prefetched jobs to the queue: the running job is long")
+        } catch {
+            logger.warning("could not release \(jobs.count) prefetched jobs: \(error); their leases will expire")
         }
     }
 

@@ -44,6 +44,12 @@ public struct WorkerOptions: Sendable {
     /// once per connection. `false` sends unnamed statements, parsed and planned on every call (kept to benchmark
     /// the two).
     public var preparedStatements = true
+    /// Jobs claimed per claim (1: one at a time). With more, the jobs claimed with the running one wait their turn
+    /// in this worker, each under its own lease; each is still completed in its own fenced call (the last of a
+    /// batch with the next claim), and when the running job reaches its first heartbeat (it is long) the waiting
+    /// ones are released to the queue without spending an attempt, as they are on shutdown. For floods of short
+    /// jobs; their `started_at` is when they were claimed.
+    public var prefetch = 1
     /// For a child of `WorkerSupervisor`: the supervisor's process id. When the supervisor dies (its children are
     /// re-parented), the worker stops as if it had received SIGTERM.
     public var supervisorProcessID: Int32?
@@ -86,6 +92,9 @@ public struct WorkerOptions: Sendable {
         guard heartbeatInterval < leaseSeconds else {
             throw JobQueueError.invalidOption(name: "heartbeat interval", value: "\(heartbeatInterval)",
                                               expected: "less than the lease (\(leaseSeconds) s)")
+        }
+        guard (1...1000).contains(prefetch) else {
+            throw JobQueueError.invalidOption(name: "prefetch", value: "\(prefetch)", expected: "an integer in [1, 1000]")
         }
         if let maxJobs, maxJobs < 1 {
             throw JobQueueError.invalidOption(name: "max jobs", value: "\(maxJobs)", expected: "an integer >= 1")
@@ -166,8 +175,8 @@ public final class Worker: @unchecked Sendable {
     }
 
     /// Claims and runs jobs until stopped, idle (`exitWhenIdle`), done (`exitWhenDone`) or `maxJobs` are done.
-    /// - Throws: with `exitWhenIdle` or `exitWhenDone`, an error other than a lost connection (e.g. an unmigrated database); without
-    ///   it such errors are logged and retried every second.
+    /// - Throws: with `exitWhenIdle` or `exitWhenDone`, an error other than a lost connection (e.g. an unmigrated
+    ///   database); without them such errors are logged and retried every second.
     @discardableResult
     public func run() throws -> WorkerSummary {
         var summary = WorkerSummary()
@@ -200,13 +209,26 @@ public final class Worker: @unchecked Sendable {
                     lastRescue = Date()
                 }
                 _ = try db.pendingNotifications()
-                let claimed: [ClaimedJob]
-                if finished != nil {
-                    // Kept until its completion went through: after a lost connection it is sent again (fenced, so a
-                    // completion that did land is found by `settle` rather than written twice).
-                    claimed = try completeAndClaim(&finished, queue: queue, kinds: kinds, summary: &summary)
+                var claimed: [ClaimedJob]
+                if let next = try nextHeld(db) {
+                    // A prefetched job: complete the finished one on its own (fenced), then run it.
+                    if let done = finished {
+                        finished = nil
+                        completeAlone(done, db: db, summary: &summary)
+                    }
+                    claimed = [next]
                 } else {
-                    claimed = try queue.claim(worker: options.name, leaseSeconds: options.leaseSeconds, kinds: kinds)
+                    let limit = claimLimit(done: summary.total + (finished == nil ? 0 : 1))
+                    if finished != nil {
+                        // Kept until its completion went through: after a lost connection it is sent again (fenced,
+                        // so a completion that did land is found by `settle` rather than written twice).
+                        claimed = try completeAndClaim(&finished, queue: queue, kinds: kinds, limit: limit,
+                                                       summary: &summary)
+                    } else {
+                        claimed = try queue.claim(worker: options.name, leaseSeconds: options.leaseSeconds,
+                                                  kinds: kinds, limit: limit)
+                    }
+                    if claimed.count > 1 { heartbeat.hold(Array(claimed.dropFirst())) }
                 }
                 if let job = claimed.first {
                     finished = run(job, db: db, summary: &summary)
@@ -226,11 +248,18 @@ public final class Worker: @unchecked Sendable {
                 waitForReconnect(db)
             } catch {
                 logger.error("worker loop error: \(error)")
-                if options.exitWhenIdle || options.exitWhenDone { throw error }
+                if options.exitWhenIdle || options.exitWhenDone {
+                    // Leave nothing behind: the finished job completed (or its failure recorded), prefetched ones
+                    // given back.
+                    if let done = finished { completeAlone(done, db: db, summary: &summary) }
+                    releaseHeld(heartbeat.takeAllHeld(), db: db)
+                    throw error
+                }
                 sleepUnlessStopping(1)
             }
         }
         if let done = finished { completeAlone(done, db: db, summary: &summary) }
+        releaseHeld(heartbeat.takeAllHeld(), db: db)
         logger.info("worker stopped", metadata: ["succeeded": "\(summary.succeeded)", "failed": "\(summary.failed)",
                                                  "released": "\(summary.released)"])
         return summary
@@ -279,13 +308,14 @@ public final class Worker: @unchecked Sendable {
     /// Completes `done` and claims the next job in one round trip (`seqtwins.complete_and_claim_next`), or, with
     /// `completeWithNextClaim` off or on a database without migration 0041, completes it alone and then claims.
     /// Clears `finished` once its outcome is recorded.
-    private func completeAndClaim(_ finished: inout FinishedJob?, queue: JobQueue, kinds: [String],
+    private func completeAndClaim(_ finished: inout FinishedJob?, queue: JobQueue, kinds: [String], limit: Int,
                                   summary: inout WorkerSummary) throws -> [ClaimedJob] {
         guard let done = finished else { return [] }
         if combinedCompletion {
             do {
                 let result = try queue.completeAndClaimNext([(done.job.id, done.job.leaseToken)], worker: options.name,
-                                                            leaseSeconds: options.leaseSeconds, kinds: kinds)
+                                                            leaseSeconds: options.leaseSeconds, kinds: kinds,
+                                                            limit: limit)
                 finished = nil
                 settle(done, completed: result.completed.contains(done.job.id), db: queue.db, summary: &summary)
                 return result.claimed
@@ -300,7 +330,35 @@ public final class Worker: @unchecked Sendable {
         }
         finished = nil
         completeAlone(done, db: queue.db, summary: &summary)
-        return try queue.claim(worker: options.name, leaseSeconds: options.leaseSeconds, kinds: kinds)
+        return try queue.claim(worker: options.name, leaseSeconds: options.leaseSeconds, kinds: kinds, limit: limit)
+    }
+
+    /// How many jobs to claim: `prefetch`, but no more than `maxJobs` leaves (`done` counts those handled).
+    private func claimLimit(done: Int) -> Int {
+        guard let maxJobs = options.maxJobs else { return options.prefetch }
+        return max(1, min(options.prefetch, maxJobs - done))
+    }
+
+    /// The next prefetched job, unless the worker is stopping (then they are released at the end) or they waited
+    /// so long that a lease might run out before its first renewal (then they are released now).
+    private func nextHeld(_ db: PostgresConnection) throws -> ClaimedJob? {
+        if isStopping { return nil }
+        let (next, stale) = heartbeat.takeHeld(maxAge: options.leaseSeconds - 2 * options.heartbeatInterval)
+        releaseHeld(stale, db: db)
+        return next
+    }
+
+    /// Gives prefetched jobs that never ran back to the queue (fenced; their attempts are given back).
+    private func releaseHeld(_ jobs: [ClaimedJob], db: PostgresConnection) {
+        guard !jobs.isEmpty else { return }
+        do {
+            for job in jobs {
+                _ = try withReconnect(db) { try JobQueue(db).release(job: job.id, token: job.leaseToken) }
+            }
+            logger.info("released \(jobs.count) prefetched jobs to the queue")
+        } catch {
+            logger.warning("could not release \(jobs.count) prefetched jobs: \(error); their leases will expire")
+        }
     }
 
     /// Completes `done` in a round trip of its own (fenced), reconnecting for up to a lease's time; a completion

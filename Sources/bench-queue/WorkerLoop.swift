@@ -5,6 +5,7 @@
 //     `seqtwins worker --concurrency W` runs one) completing each job in a round trip of its own and sending unnamed
 //     statements, on a database migrated only up to 0040: the loop as it was before migration 0041;
 //   - after: W `Worker`s as they run now (completion with the next claim, prepared statements), all migrations;
+//     then again with each `--prefetch` above 1 (jobs claimed at a time, `seqtwins worker --prefetch K`);
 //   - raw: the `throughput` benchmark's loop (threads calling `seqtwins.complete_and_claim`, no Worker) at each
 //     `--batch`;
 //   - pgqueuer (with `--pgqueuer PYTHON`): scripts/bench-pgqueuer.py, pgqueuer's default loop with W processes.
@@ -37,6 +38,8 @@ struct WorkerLoop: ParsableCommand {
     var rounds = 3
     @Option(help: "Batch sizes of the raw complete_and_claim loop, comma-separated.")
     var batch = PositiveIntegers([1, 10])
+    @Option(help: "Also run the loop after with these --prefetch values (jobs claimed at a time), comma-separated.")
+    var prefetch = PositiveIntegers([10])
     @Option(help: "The workers' log level (the real worker logs every transition at info).")
     var logLevel = "warning"
     @Option(help: "A Python with pgqueuer and asyncpg installed: also run scripts/bench-pgqueuer.py.")
@@ -84,6 +87,10 @@ struct WorkerLoop: ParsableCommand {
                        try workerLoop(before, url: urls[0], workers: workers, combined: false))
                 record("worker loop, after", workers,
                        try workerLoop(after, url: urls[1], workers: workers, combined: true))
+                for prefetch in prefetch.values where prefetch > 1 {
+                    record("worker loop, after, prefetch \(prefetch)", workers,
+                           try workerLoop(after, url: urls[1], workers: workers, combined: true, prefetch: prefetch))
+                }
                 for batch in batch.values {
                     record("raw complete_and_claim b=\(batch)", workers, try rawLoop(after, url: urls[1],
                                                                                    workers: workers, batch: batch))
@@ -106,7 +113,7 @@ struct WorkerLoop: ParsableCommand {
 
     /// Display order: before, after, raw, pgqueuer.
     private func variantOrder(_ name: String) -> String {
-        name.hasPrefix("worker loop, before") ? "0" : name.hasPrefix("worker loop") ? "1"
+        name.hasPrefix("worker loop, before") ? "0" : name.hasPrefix("worker loop") ? "1" + name
             : name.hasPrefix("raw") ? "2" + name : "3"
     }
 
@@ -133,7 +140,9 @@ struct WorkerLoop: ParsableCommand {
     }
 
     /// Drains the queue with `workers` real `Worker` loops (exit when idle); returns jobs/s.
-    private func workerLoop(_ db: PostgresConnection, url: String, workers: Int, combined: Bool) throws -> Double {
+    private func workerLoop(_ db: PostgresConnection, url: String, workers: Int, combined: Bool, prefetch: Int = 1)
+        throws -> Double
+    {
         try refill(db)
         let level = Logger.Level(rawValue: logLevel) ?? .warning
         let loops = try (0..<workers).map { index in
@@ -141,6 +150,7 @@ struct WorkerLoop: ParsableCommand {
             options.exitWhenIdle = true
             options.completeWithNextClaim = combined
             options.preparedStatements = combined
+            options.prefetch = prefetch
             var logger = Logger(label: "bench-queue.worker")
             logger.logLevel = level
             return try Worker(registry: JobRegistry([NoopHandler()]), options: options, logger: logger)

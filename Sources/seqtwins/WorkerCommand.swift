@@ -28,6 +28,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Exit after N jobs (per process with --concurrency).")
     var maxJobs: Int?
 
+    @Option(help: "Claim up to N jobs at a time (default 1); the ones waiting their turn keep their own leases and go back to the queue when the running job is long (for floods of short jobs).")
+    var prefetch = 1
+
     @Option(help: "Only run these job kinds (comma separated; default: every kind this build knows).")
     var kinds: String?
 
@@ -80,7 +83,8 @@ struct WorkerCommand: ParsableCommand {
         let flags = ["lease seconds": "--lease-seconds", "heartbeat interval": "--heartbeat-seconds",
                      "poll interval": "--poll-seconds", "rescue interval": "--rescue-seconds",
                      "grace period": "--grace-seconds", "retry base delay": "--retry-base-seconds",
-                     "retry max delay": "--retry-max-seconds", "max jobs": "--max-jobs"]
+                     "retry max delay": "--retry-max-seconds", "max jobs": "--max-jobs",
+                     "prefetch": "--prefetch"]
         do {
             var options = WorkerOptions(databaseURL: nil)
             options.leaseSeconds = leaseSeconds
@@ -89,6 +93,7 @@ struct WorkerCommand: ParsableCommand {
             options.rescueInterval = rescueSeconds
             options.gracePeriod = graceSeconds
             options.maxJobs = maxJobs
+            options.prefetch = prefetch
             options.retryPolicy = try RetryPolicy(baseDelay: retryBaseSeconds, maxDelay: retryMaxSeconds)
             try options.validate()
         } catch JobQueueError.invalidOption(let name, let value, let expected) {
@@ -138,6 +143,7 @@ struct WorkerCommand: ParsableCommand {
         options.exitWhenIdle = exitWhenIdle
         options.exitWhenDone = exitWhenDone
         options.maxJobs = maxJobs
+        options.prefetch = prefetch
         options.kinds = kinds.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         options.retryPolicy = try RetryPolicy(baseDelay: retryBaseSeconds, maxDelay: retryMaxSeconds)
         options.supervisorProcessID = environment[WorkerSupervisor.parentVariable].flatMap { Int32($0) }
@@ -169,6 +175,7 @@ struct WorkerCommand: ParsableCommand {
         if exitWhenIdle { arguments.append("--exit-when-idle") }
         if exitWhenDone { arguments.append("--exit-when-done") }
         if let maxJobs { arguments += ["--max-jobs", "\(maxJobs)"] }
+        if prefetch != 1 { arguments += ["--prefetch", "\(prefetch)"] }
         if let kinds { arguments += ["--kinds", kinds] }
         if let name { arguments += ["--name", name] }
         if let metricsPort { arguments += ["--metrics-port", "\(metricsPort)", "--metrics-bind", metricsBind] }

@@ -152,4 +152,85 @@ final class WorkerLoopTests {
         try db.execute("SELECT seqtwins.set_kind_limit('noop', 3)")
         #expect(try queue.claim(worker: "w", leaseSeconds: 10).isEmpty, "three noop jobs run: the cap is full")
     }
+
+    @Test func prefetchedJobsEachRunOnceUnderTheirOwnLease() throws {
+        let ids = try queue.enqueueMany(kind: "noop", payloads: Array(repeating: "{}", count: 12))
+        let summary = try drain { $0.prefetch = 5 }
+        #expect(summary.succeeded == 12 && summary.total == 12)
+        #expect(try ids.allSatisfy { try queue.job($0)?.attempts == 1 && queue.job($0)?.state == .succeeded })
+        let tokens = try db.query("SELECT count(DISTINCT lease_token)::int AS n FROM seqtwins.jobs")
+        #expect(try tokens.first?.decode("n", as: Int.self) == 12)
+    }
+
+    @Test func jobsPrefetchedBehindALongJobGoBackToTheQueueAtItsFirstHeartbeat() throws {
+        let url = database.url
+        let sawReleased = LockedFlag()
+        let long = ClosureHandler(kind: "long") { context in
+            // While this job runs past a heartbeat interval, the jobs claimed with it are given back.
+            let other = try PostgresConnection(url: url)
+            let released = try waitUntil(timeout: 10) {
+                try other.queryOne("""
+                    SELECT count(*)::int AS n FROM seqtwins.jobs WHERE kind = 'noop' AND state = 'queued'
+                      AND attempts = 0 AND lease_token IS NULL
+                    """)?.decode("n", as: Int.self) == 3
+            }
+            if released { sawReleased.set() }
+            try context.checkCancelled()
+        }
+        try queue.registerKinds(["long": "test"])
+        let first = try queue.enqueue(NewJob(kind: "long", priority: 1))
+        let noops = try queue.enqueueMany(kind: "noop", payloads: Array(repeating: "{}", count: 3))
+        let summary = try drain([long, NoopHandler()]) { $0.prefetch = 4 }
+        #expect(sawReleased.value, "the prefetched jobs were queued again while the long job ran")
+        #expect(summary.succeeded == 4)
+        #expect(try queue.job(first)?.state == .succeeded)
+        #expect(try noops.allSatisfy { try queue.job($0)?.state == .succeeded && queue.job($0)?.attempts == 1 })
+    }
+
+    @Test func aStoppingWorkerGivesItsPrefetchedJobsBack() throws {
+        let box = WorkerBox()
+        let stopper = ClosureHandler(kind: "stopper") { _ in box.worker?.requestStop() }
+        try queue.registerKinds(["stopper": "test", "noop": "test"])
+        let first = try queue.enqueue(NewJob(kind: "stopper", priority: 1))
+        let rest = try queue.enqueueMany(kind: "noop", payloads: Array(repeating: "{}", count: 3))
+        var options = WorkerOptions(databaseURL: database.url, name: "stopping")
+        options.leaseSeconds = 5
+        options.heartbeatInterval = 0.2
+        options.prefetch = 4
+        let worker = try Worker(registry: JobRegistry([stopper, NoopHandler()]), options: options)
+        box.worker = worker
+        let summary = try worker.run()
+        #expect(summary.succeeded == 1 && summary.total == 1)
+        #expect(try queue.job(first)?.state == .succeeded)
+        #expect(try rest.allSatisfy { try queue.job($0)?.state == .queued && queue.job($0)?.attempts == 0 })
+    }
+
+    @Test func prefetchOutOfRangeIsRefused() {
+        var options = WorkerOptions(databaseURL: nil)
+        options.prefetch = 0
+        #expect(throws: JobQueueError.self) { try options.validate() }
+        options.prefetch = 1001
+        #expect(throws: JobQueueError.self) { try options.validate() }
+    }
+}
+
+/// A flag set from another thread.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    /// Sets it.
+    func set() { lock.withLock { flag = true } }
+    /// Whether it was set.
+    var value: Bool { lock.withLock { flag } }
+}
+
+/// The worker a handler stops, set after the worker is made.
+final class WorkerBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Worker?
+    /// The worker.
+    var worker: Worker? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
 }
