@@ -138,7 +138,7 @@ extension ExperimentSpec {
     static func read(_ value: SpecJSON, path: String) throws -> ExperimentSpec {
         var spec = ExperimentSpec(
             name: "", description: "", dataset: DatasetSpec(kind: nil), preprocessing: PreprocessingSpec(),
-            encoder: EncoderSpec(), methods: defaultMethodNames.map { MethodSpec.defaults(for: $0) },
+            encoder: EncoderSpec(), methods: defaultMethodNames.compactMap(MethodKind.init(rawValue:)).map { MethodSpec.defaults(for: $0) },
             tasks: defaultTasks,
             protocols: protocolNames, labelFractions: defaultLabelFractions, seeds: Array(0..<5), baseline: nil,
             sweep: nil, fineTune: FineTuneSpec(), linearProbe: LinearProbeSpec())
@@ -173,7 +173,7 @@ extension ExperimentSpec {
     /// Each `hybrid`'s `of` names a method of the spec with an encoder (not `bag_of_items` or another `hybrid`)
     /// that no sweep varies (its embedding must be one series).
     private static func checkHybrids(_ spec: ExperimentSpec, path: String) throws {
-        for (index, method) in spec.methods.enumerated() where method.name == "hybrid" {
+        for (index, method) in spec.methods.enumerated() where method.name == .hybrid {
             let ofPath = specPath(path, "methods") + "[\(index)].of"
             let encoders = spec.methods.filter(\.hasEncoder).map(\.label)
             guard let of = method.of, let target = spec.methods.first(where: { $0.label == of }), target.hasEncoder
@@ -422,7 +422,7 @@ extension AugmentationSpec {
 
 extension MethodSpec {
     /// The methods that train an encoder.
-    static let trainedMethods = ["barlow_twins", "dual_encoder", "contrastive"]
+    static let trainedMethods = MethodKind.trained.map(\.rawValue)
 
     /// The keys of `methods[]`, each with the methods that take it and its default there (PROTOCOL.md section 4).
     static let fields: [SpecField<MethodSpec>] = [
@@ -516,31 +516,32 @@ extension MethodSpec {
             methods: trainedMethods),
     ]
 
-    /// The JSON keys a method of `name` accepts.
-    static func keys(for name: String) -> [String] {
-        fields.filter { $0.methods?.contains(name) ?? true }.map(\.key)
+    /// The JSON keys a method of kind `name` accepts.
+    static func keys(for name: MethodKind) -> [String] {
+        fields.filter { $0.methods?.contains(name.rawValue) ?? true }.map(\.key)
     }
 
     /// The method `name` with every default of PROTOCOL.md section 4.
-    public static func defaults(for name: String) -> MethodSpec {
-        var spec = MethodSpec(name: name, label: name)
-        for field in fields where field.methods?.contains(name) ?? false { field.applyDefault?(&spec) }
+    public static func defaults(for name: MethodKind) -> MethodSpec {
+        var spec = MethodSpec(name: name, label: name.rawValue)
+        for field in fields where field.methods?.contains(name.rawValue) ?? false { field.applyDefault?(&spec) }
         return spec
     }
 
     /// A method with only a name and label set; see ``defaults(for:)`` for one with its defaults.
-    public init(name: String, label: String) {
+    public init(name: MethodKind, label: String) {
         self.name = name
         self.label = label
     }
 
     static func read(_ value: SpecJSON, path: String) throws -> MethodSpec {
         let reader = try SpecReader(value, path: path)
-        let name = try SpecValue.choice(
+        let chosen = try SpecValue.choice(
             reader.required("name", expected: "one of \(ExperimentSpec.methodNames.joined(separator: ", "))"),
             path: reader.path("name"), allowed: ExperimentSpec.methodNames, what: "method")
+        let name = MethodKind(rawValue: chosen)!  // `choice` allowed only the kinds' names
         var spec = defaults(for: name)
-        try SpecFields.read(fields.filter { $0.methods?.contains(name) ?? true }, value, into: &spec, path: path,
+        try SpecFields.read(fields.filter { $0.methods?.contains(chosen) ?? true }, value, into: &spec, path: path,
                             context: " for method \"\(name)\"")
         if reader.value("epochs") != nil && reader.value("budget") != nil {
             throw ExperimentSpecError(
@@ -739,9 +740,9 @@ extension SweepSpec {
             labels = applicable ?? []
         }
         if let methods, labels.isEmpty {
-            let takers = ExperimentSpec.methodNames.filter { name in
-                swept.contains { applies($0, to: MethodSpec(name: name, label: name)) }
-            }
+            let takers = MethodKind.allCases.filter { name in
+                swept.contains { applies($0, to: MethodSpec(name: name, label: name.rawValue)) }
+            }.map(\.rawValue)
             throw ExperimentSpecError(
                 path: reader.value("grid") == nil ? reader.path("parameter") : reader.path("grid"),
                 message:

@@ -51,9 +51,9 @@ public struct ExperimentSpec: Sendable, Equatable, Codable, SpecSection {
     /// The dataset kinds a spec may name.
     public static let datasetKinds = ["movielens1m", "movielens100k", "movielens20m", "yelp", "sequences", "synthetic"]
     /// The pretraining methods.
-    public static let methodNames = ["barlow_twins", "dual_encoder", "contrastive", "none", "bag_of_items", "hybrid"]
+    public static let methodNames = MethodKind.allCases.map(\.rawValue)
     /// The methods of a spec without `methods`: one of each but `hybrid` (which needs `of`).
-    public static let defaultMethodNames = ["barlow_twins", "dual_encoder", "contrastive", "none", "bag_of_items"]
+    public static let defaultMethodNames = MethodKind.allCases.filter { $0 != .hybrid }.map(\.rawValue)
     /// Every downstream task (PROTOCOL.md section 2).
     public static let taskNames = [
         "next_category", "future_top_category", "future_categories", "next_rating_high",
@@ -227,7 +227,7 @@ public struct MethodSpec: Sendable, Equatable, Codable, SpecSection {
     }
 
     /// One of `barlow_twins`, `dual_encoder`, `contrastive`, `none`, `bag_of_items`, `hybrid`. Required.
-    public var name: String
+    public var name: MethodKind
     /// A unique label for results and job keys (`A-Z a-z 0-9 _ - .`); default the name.
     public var label: String
     /// Training epochs, 1...100,000; default 100. Trained methods only.
@@ -269,10 +269,10 @@ public struct MethodSpec: Sendable, Equatable, Codable, SpecSection {
     public var evalEvery: Int?
 
     /// Whether the method trains an encoder (and so has epochs, batch size, learning rate…).
-    public var trains: Bool { ["barlow_twins", "dual_encoder", "contrastive"].contains(name) }
+    public var trains: Bool { name.trains }
     /// Whether the method has an encoder of its own that `fine_tune` can train (every method but `bag_of_items`
     /// and `hybrid`).
-    public var hasEncoder: Bool { name != "bag_of_items" && name != "hybrid" }
+    public var hasEncoder: Bool { name.hasEncoder }
 }
 
 /// How long a method trains when not by epochs: exactly `steps` optimiser steps (the last epoch may end

@@ -24,7 +24,7 @@ public struct ExperimentPlan: Sendable, Equatable {
         experiment = spec.name
         jobs = []
         // Hybrids last: their embed jobs depend on another method's pretrain jobs.
-        for method in spec.methods.filter({ $0.name != "hybrid" }) + spec.methods.filter({ $0.name == "hybrid" }) {
+        for method in spec.methods.filter({ $0.name != .hybrid }) + spec.methods.filter({ $0.name == .hybrid }) {
             for points in spec.sweep?.points(for: method) ?? [[]] {
                 let variant = spec.sweep?.applying(points, to: method) ?? method
                 for seed in spec.seeds {
@@ -59,7 +59,8 @@ public struct ExperimentPlan: Sendable, Equatable {
         var embed = EmbedPayload(
             experiment: spec.name, series: series, method: method.name, seed: seed, pretrainKey: pretrainKey)
         var embedDependencies = [pretrainKey]
-        if method.name == "hybrid", let of = method.of {
+        if method.name.usesItemBag { embed.hashBuckets = method.hashBuckets }
+        if method.name == .hybrid, let of = method.of {
             embed.encoderSeries = of
             embed.encoderPretrainKey = "pretrain/\(of)/seed=\(seed)"
             embedDependencies.append("pretrain/\(of)/seed=\(seed)")

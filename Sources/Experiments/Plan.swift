@@ -91,12 +91,15 @@ public struct EmbedPayload: Sendable, Equatable, Codable {
     public var experiment: String
     /// The series (method label, plus the sweep value).
     public var series: String
-    /// The method's name (`barlow_twins`, …).
-    public var method: String
+    /// The method (`barlow_twins`, …).
+    public var method: MethodKind
     /// The experiment seed (the user split).
     public var seed: Int
     /// The key of the `pretrain` job whose checkpoint it uses.
     public var pretrainKey: String
+    /// `bag_of_items` and `hybrid`: the hash buckets of the item bag (`nil` in payloads planned before this field
+    /// existed, for which the handler reads the method's entry of the spec).
+    public var hashBuckets: Int? = nil
     /// `hybrid` only: the series whose encoder embeds the users (the method named by `of`).
     public var encoderSeries: String? = nil
     /// `hybrid` only: the key of that series' `pretrain` job (the embed job waits for it).
@@ -105,6 +108,7 @@ public struct EmbedPayload: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case experiment, series, method, seed
         case pretrainKey = "pretrain_key"
+        case hashBuckets = "hash_buckets"
         case encoderSeries = "encoder_series"
         case encoderPretrainKey = "encoder_pretrain_key"
     }
@@ -116,8 +120,8 @@ public struct EvaluatePayload: Sendable, Equatable, Codable {
     public var experiment: String
     /// The series (method label, plus the sweep value).
     public var series: String
-    /// The method's name.
-    public var method: String
+    /// The method.
+    public var method: MethodKind
     /// The experiment seed: it fixes the user split and, with the fraction, the labelled subset.
     public var seed: Int
     /// The task.

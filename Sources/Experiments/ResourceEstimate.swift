@@ -37,7 +37,7 @@ public struct ResourceEstimate: Sendable, Equatable {
         let widths = method.projector.map { [d] + $0 } ?? []
         for (a, b) in zip(widths, widths.dropFirst()) { parameters += product(a, b) + product(3, b) }
         let batch = method.batchSize ?? 0
-        let tokens = method.name == "dual_encoder" ? product(batch, maxLength + 1) : product(2, batch, maxLength)
+        let tokens = method.name == .dualEncoder ? product(batch, maxLength + 1) : product(2, batch, maxLength)
         let perToken = encoder.kind == "transformer"
             ? Double(blocks) * 2 * (product(10, d) + product(2, ff) + product(heads, maxLength))
             : product(4, d)

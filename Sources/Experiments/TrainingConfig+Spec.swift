@@ -45,10 +45,10 @@ extension PretrainConfig {
     /// - Throws: `ExperimentSpecError` at `path.name` for `bag_of_items` or an unknown name, or at `encoder.kind`.
     public init(method: MethodSpec, encoder: EncoderSpec, preprocessing: PreprocessingSpec, itemCount: Int,
                 path: String = "methods") throws(ExperimentSpecError) {
-        guard let kind = PretrainMethod(rawValue: method.name) else {
+        guard let kind = method.name.pretrainMethod else {
             throw ExperimentSpecError(
                 path: path + ".name",
-                message: "method \"\(method.name)\" has no encoder to pretrain; allowed: "
+                message: "method \"\(method.name.rawValue)\" has no encoder to pretrain; allowed: "
                     + PretrainMethod.allCases.map(\.rawValue).joined(separator: ", "))
         }
         let encoderConfig = try EncoderConfig(spec: encoder, itemCount: itemCount, maxLength: preprocessing.maxLength)

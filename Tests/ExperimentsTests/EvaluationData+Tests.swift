@@ -64,7 +64,7 @@ struct EvaluationDataTests {
             guard case .evaluate(let payload) = job.payload, payload.seed == 3 else { return nil }
             return payload
         }
-        #expect(payloads.map(\.method) == ["barlow_twins", "dual_encoder"])
+        #expect(payloads.map(\.method) == [.barlowTwins, .dualEncoder])
         #expect(payloads[0].evaluationSeed != payloads[1].evaluationSeed)
         let cacheA = DatasetCache()
         let cacheB = DatasetCache()

@@ -35,7 +35,7 @@ struct ExperimentSpecTests {
         #expect(spec.preprocessing.kCore == nil)
         #expect(spec.encoder.kind == "transformer" && spec.encoder.d == 64 && spec.encoder.blocks == 2)
         #expect(spec.encoder.heads == 2 && spec.encoder.ff == 256 && spec.encoder.dropout == 0.1)
-        #expect(spec.methods.map(\.name) == ["barlow_twins", "dual_encoder", "contrastive", "none", "bag_of_items"])
+        #expect(spec.methods.map(\.name) == [.barlowTwins, .dualEncoder, .contrastive, .none, .bagOfItems])
         let bt = spec.methods[0]
         #expect(bt.epochs == 100 && bt.batchSize == 256 && bt.lr == 1e-3 && bt.weightDecay == 1e-6)
         #expect(bt.lambda == 1.0 / 256 && bt.projector == [256, 256, 256] && bt.temperature == nil)

@@ -32,7 +32,7 @@ struct JobsTests {
             let plan = try ExperimentPlan(spec: spec, supportedTasks: supported)
             #expect(!plan.jobs.isEmpty)
             #expect(plan.jobs.filter { $0.kind == .pretrain }.count == spec.methods.count * spec.seeds.count)
-            #expect(Set(spec.methods.map(\.name)) == Set(ExperimentSpec.defaultMethodNames), "\(file)")
+            #expect(Set(spec.methods.map(\.name.rawValue)) == Set(ExperimentSpec.defaultMethodNames), "\(file)")
             for seed in spec.seeds { _ = try DatasetRequest(spec: spec, seed: seed) }
             if spec.dataset.kind != "synthetic" {
                 #expect(spec.dataset.path?.hasPrefix("data/") == true, "\(file): paths are placeholders under data/")

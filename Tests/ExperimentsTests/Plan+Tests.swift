@@ -54,6 +54,26 @@ struct PlanTests {
         #expect(plan.job("pretrain/bag_of_items/seed=1") != nil)
     }
 
+    /// Payloads carry typed methods and what their handler needs, so no worker re-reads the spec by series name.
+    @Test func embedPayloadsCarryTheirMethodAndItemBag() throws {
+        let spec = try ExperimentSpec(json: specJSON(#"""
+            "methods": [{"name": "barlow_twins"}, {"name": "bag_of_items", "hash_buckets": 64}]
+            """#))
+        let plan = try ExperimentPlan(spec: spec)
+        let embeds = plan.jobs.compactMap { job -> EmbedPayload? in
+            if case .embed(let payload) = job.payload { return payload } else { return nil }
+        }
+        #expect(Set(embeds.map(\.method)) == [.barlowTwins, .bagOfItems])
+        #expect(embeds.filter { $0.method == .bagOfItems }.allSatisfy { $0.hashBuckets == 64 })
+        #expect(embeds.filter { $0.method == .barlowTwins }.allSatisfy { $0.hashBuckets == nil })
+        // The JSON a job row holds: the method by its spec name; an unknown one does not decode.
+        let bag = try #require(embeds.first { $0.method == .bagOfItems })
+        let json = String(decoding: try JSONEncoder().encode(bag), as: UTF8.self)
+        #expect(json.contains(#""method":"bag_of_items""#) && json.contains(#""hash_buckets":64"#))
+        let unknown = json.replacingOccurrences(of: "bag_of_items", with: "bag_of_words")
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(EmbedPayload.self, from: Data(unknown.utf8)) }
+    }
+
     @Test func derivedSeedsAreDeterministicAndDistinct() throws {
         let plan = try ExperimentPlan(spec: ExperimentSpec(json: Self.spec))
         let seeds = plan.jobs.compactMap { job -> UInt64? in

@@ -14,7 +14,7 @@ struct ResearchOptionsTests {
         #expect(spec.encoder.attentionDropout == 0)
         #expect(spec.fineTune.lrGrid == nil)
         #expect(spec.fineTune.initialization == "random")
-        #expect(spec.methods.map(\.name) == ["barlow_twins", "dual_encoder", "contrastive", "none", "bag_of_items"])
+        #expect(spec.methods.map(\.name) == [.barlowTwins, .dualEncoder, .contrastive, .none, .bagOfItems])
         #expect(spec.methods.allSatisfy { $0.evalEvery == nil && $0.of == nil })
         let config = FineTuneConfig(spec: spec.fineTune, linearProbe: spec.linearProbe)
         #expect(config == FineTuneConfig())

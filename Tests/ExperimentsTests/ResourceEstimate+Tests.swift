@@ -50,7 +50,7 @@ struct ResourceEstimateTests {
     }
 
     @Test func hugeValuesSaturateInsteadOfTrapping() {
-        var method = MethodSpec.defaults(for: "barlow_twins")
+        var method = MethodSpec.defaults(for: .barlowTwins)
         method.batchSize = 65_536
         method.projector = [65_536, 65_536, 65_536, 65_536, 65_536, 65_536, 65_536, 65_536]
         var encoder = EncoderSpec()

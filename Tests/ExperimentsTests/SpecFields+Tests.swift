@@ -28,10 +28,10 @@ struct SpecFieldsTests {
     }
 
     @Test func methodDefaultsAndSweepParametersComeFromTheTable() throws {
-        let bt = MethodSpec.defaults(for: "barlow_twins")
+        let bt = MethodSpec.defaults(for: .barlowTwins)
         #expect(bt.epochs == 100 && bt.batchSize == 256 && bt.lambda == 1.0 / 256 && bt.projector == [256, 256, 256])
         #expect(bt.temperature == nil && bt.hashBuckets == nil)
-        let bag = MethodSpec.defaults(for: "bag_of_items")
+        let bag = MethodSpec.defaults(for: .bagOfItems)
         #expect(bag.hashBuckets == 256 && bag.epochs == nil)
         #expect(SweepSpec.parameters == ["epochs", "batch_size", "lr", "weight_decay", "warmup_fraction", "lambda",
                                          "temperature", "augmentations.crop", "augmentations.mask",

@@ -37,8 +37,8 @@ public struct EmbedHandler: JobHandler {
             let run = try store.run(experiment: experiment, series: payload.series, seed: payload.seed)
             let checkpoint: StoredCheckpoint?
             switch payload.method {
-            case "bag_of_items": checkpoint = nil
-            case "hybrid":
+            case .bagOfItems: checkpoint = nil
+            case .hybrid:
                 guard let series = payload.encoderSeries else {
                     throw PermanentJobFailure("hybrid run \(payload.series) seed \(payload.seed): the payload names no "
                                               + "encoder series")
@@ -69,9 +69,9 @@ public struct EmbedHandler: JobHandler {
     /// The users' vectors: an encoder's embeddings, or bag-of-items features.
     static func embeddings(payload: EmbedPayload, spec: ExperimentSpec, data: PreparedDataset, users: [Int32],
                            checkpoint: StoredCheckpoint?) throws -> [[Float]] {
-        let method = ExperimentJob.method(ofSeries: payload.series, in: spec)
-        if payload.method == "bag_of_items" {
-            return BagOfItems(buckets: method?.hashBuckets ?? 256).features(data, users: users)
+        let buckets = payload.hashBuckets ?? ExperimentJob.method(ofSeries: payload.series, in: spec)?.hashBuckets ?? 256
+        if payload.method == .bagOfItems {
+            return BagOfItems(buckets: buckets).features(data, users: users)
         }
         guard let checkpoint else {
             let series = payload.encoderSeries ?? payload.series
@@ -81,8 +81,8 @@ public struct EmbedHandler: JobHandler {
         }
         let config = try checkpoint.config.decode(EncoderConfig.self)
         let embeddings = try UserEmbedder(config: config, checkpoint: checkpoint.bytes).embed(data: data, users: users)
-        guard payload.method == "hybrid" else { return embeddings }
-        let bag = BagOfItems(buckets: method?.hashBuckets ?? 256).features(data, users: users)
+        guard payload.method == .hybrid else { return embeddings }
+        let bag = BagOfItems(buckets: buckets).features(data, users: users)
         return zip(embeddings, bag).map { $0 + $1 }
     }
 }

@@ -94,7 +94,8 @@ enum ExperimentJob {
         try context.withLeaseCheckedRead { db in try cache.prepared(request, from: DatabaseDatasetSource(db)) }
     }
 
-    /// The spec entry of the method that produced `series` (its label, or the label plus a `[sweep]` suffix).
+    /// The spec entry of the method that produced `series` (its label, or the label plus a `[sweep]` suffix). Only for
+    /// `embed` payloads planned before they carried `hash_buckets`; newer payloads carry what the handler needs.
     static func method(ofSeries series: String, in spec: ExperimentSpec) -> MethodSpec? {
         let label = series.split(separator: "[", maxSplits: 1).first.map(String.init) ?? series
         return spec.methods.first { $0.label == label }

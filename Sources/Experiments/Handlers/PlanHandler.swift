@@ -53,7 +53,7 @@ public struct PlanHandler: JobHandler {
                     """)
                 let id: Int64 = try row!.decode("id")
                 if case .pretrain(let pretrain) = job.payload {
-                    try store.ensureRun(experiment: experiment, series: pretrain.series, method: pretrain.method.name,
+                    try store.ensureRun(experiment: experiment, series: pretrain.series, method: pretrain.method.name.rawValue,
                                         seed: pretrain.seed,
                                         sweepParameter: pretrain.points.isEmpty
                                             ? nil : pretrain.points.map(\.parameter).joined(separator: ","),

@@ -79,7 +79,7 @@ public struct PretrainHandler: JobHandler {
 
         let pending = PendingMetrics()
         let epochs = config.epochs
-        let steps = Counter(label: "seqtwins_training_steps_total", dimensions: [("method", payload.method.name)])
+        let steps = Counter(label: "seqtwins_training_steps_total", dimensions: [("method", payload.method.name.rawValue)])
         let stepsDone = StepTally(resume?.step ?? 0)
         var callbacks = PretrainCallbacks(
             checkpointEvery: 1,
