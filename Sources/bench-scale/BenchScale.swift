@@ -26,9 +26,10 @@ struct BenchScale: ParsableCommand {
             with bag-of-items, writes the embeddings to PostgreSQL with COPY and reads them back as an evaluate \
             job does, fits the linear probe at full labels on each --probe-tasks task, and runs one fine-tune \
             epoch at full labels. The settings (encoder, methods, preprocessing, probe and fine-tune) are those \
-            of --spec with its dataset replaced by the synthetic one. Each row gives seconds, rows/s where it \
-            applies, the process's peak RSS after the stage (VmHWM, monotone), its growth over the stage, and the \
-            RSS at the end of the stage. Needs DATABASE_URL (a scratch database: it enqueues a throwaway \
+            of --spec with its dataset replaced by the synthetic one. Each row gives wall seconds, CPU seconds \
+            (this process's user + system time, plus the PostgreSQL backend's for the two database stages), rows \
+            per wall and per CPU second where a rate applies, the process's peak RSS after the stage (VmHWM, \
+            monotone), its growth over the stage, and the RSS at the end of the stage. Needs DATABASE_URL (a scratch database: it enqueues a throwaway \
             experiment and deletes it at the end).
             """)
 
