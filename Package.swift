@@ -141,6 +141,13 @@ let package = Package(
             swiftSettings: hotSettings
         ),
 
+        .executableTarget(
+            name: "bench-scale",
+            dependencies: ["Experiments", "Learning", "Postgres", "Sequences", "Tensors",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: hotSettings
+        ),
+
         // Test support: the throwaway Postgres fixture shared by every database test suite.
         .target(name: "SeqTwinsTestSupport", dependencies: ["Postgres"], swiftSettings: swiftSettings),
 

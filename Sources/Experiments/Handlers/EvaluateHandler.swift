@@ -115,8 +115,8 @@ public struct EvaluateHandler: JobHandler {
 
     /// The stored embeddings as one row per user of the prepared dataset.
     /// - Throws: `PermanentJobFailure` when a user has no embedding (the embed job ran on other data).
-    static func rows(_ embeddings: [String: [Float]], for data: PreparedDataset, series: String,
-                     seed: Int) throws -> [[Float]] {
+    public static func rows(_ embeddings: [String: [Float]], for data: PreparedDataset, series: String,
+                            seed: Int) throws -> [[Float]] {
         try data.userIDs.map { user in
             guard let row = embeddings[user] else {
                 throw PermanentJobFailure("run \(series) seed \(seed) has no embedding for user \(user) "
