@@ -98,14 +98,14 @@ struct ScaleRun {
         }
         let wanted = options.methods.map { Set($0.split(separator: ",").map(String.init)) }
         var randomEncoder: PretrainResult?
-        for payload in payloads where PretrainMethod(rawValue: payload.method.name) != nil {
+        for payload in payloads where payload.method.name.hasEncoder {
             let config = try PretrainConfig(method: payload.method, encoder: payload.encoder,
                                             preprocessing: payload.preprocessing, itemCount: data.itemCount)
             if config.method == .none {
                 randomEncoder = try stage("pretrain none (initialise)") {
                     (try Pretrainer.train(data: data, config: config, seed: payload.trainingSeed), nil)
                 }
-            } else if wanted?.contains(payload.method.name) ?? true {
+            } else if wanted?.contains(payload.method.name.rawValue) ?? true {
                 try timePretrainEpoch(payload: payload, config: config, data: data)
             }
         }
@@ -117,7 +117,7 @@ struct ScaleRun {
             let embedder = try UserEmbedder(config: randomEncoder.encoder, checkpoint: randomEncoder.checkpoint)
             return (embedder.embed(data: data, users: users), users.count)
         }
-        if let bag = spec.methods.first(where: { $0.name == "bag_of_items" }) {
+        if let bag = spec.methods.first(where: { $0.name == .bagOfItems }) {
             _ = stage("embed every user (bag_of_items)", unit: "users") {
                 (BagOfItems(buckets: bag.hashBuckets ?? 256).features(data, users: users).count, users.count)
             }
