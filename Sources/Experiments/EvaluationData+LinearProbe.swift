@@ -31,3 +31,17 @@ extension EvaluationData {
         return result
     }
 }
+
+extension EvaluationData {
+    /// The subsets as a fine-tuning task: train and validation users with their targets (class indices, or
+    /// multi-hot rows for a multi-label task) and the test users.
+    public var fineTuneTask: FineTuneTask {
+        FineTuneTask(
+            trainUsers: trainUsers,
+            trainTargets: isMultiLabel ? .multiHot(trainMultiLabels) : .classes(trainLabels, count: classCount),
+            validationUsers: validationUsers,
+            validationTargets: isMultiLabel ? .multiHot(validationMultiLabels)
+                : .classes(validationLabels, count: classCount),
+            testUsers: testUsers)
+    }
+}

@@ -232,14 +232,7 @@ struct ScaleRun {
                                             fraction: 1, seed: UInt64(seed))
         var config = FineTuneConfig(spec: spec.fineTune)
         config.epochs = 1
-        let fineTuneTask = FineTuneTask(
-            trainUsers: evaluation.trainUsers,
-            trainTargets: evaluation.isMultiLabel ? .multiHot(evaluation.trainMultiLabels)
-                : .classes(evaluation.trainLabels, count: evaluation.classCount),
-            validationUsers: evaluation.validationUsers,
-            validationTargets: evaluation.isMultiLabel ? .multiHot(evaluation.validationMultiLabels)
-                : .classes(evaluation.validationLabels, count: evaluation.classCount),
-            testUsers: evaluation.testUsers)
+        let fineTuneTask = evaluation.fineTuneTask
         try stage("fine-tune \(task.rawValue) (1 epoch, 100% labels)", unit: "train users",
                   note: "batch \(config.batchSize); with validation and test predictions") {
             _ = try FineTuner.train(data: data, encoder: encoder.encoder, checkpoint: encoder.checkpoint,

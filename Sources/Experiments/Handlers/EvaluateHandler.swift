@@ -65,14 +65,7 @@ public struct EvaluateHandler: JobHandler {
                 throw PermanentJobFailure("run \(payload.series) seed \(payload.seed) has no final checkpoint")
             }
             let config = try checkpoint.config.decode(EncoderConfig.self)
-            let task = FineTuneTask(
-                trainUsers: evaluation.trainUsers,
-                trainTargets: evaluation.isMultiLabel ? .multiHot(evaluation.trainMultiLabels)
-                    : .classes(evaluation.trainLabels, count: evaluation.classCount),
-                validationUsers: evaluation.validationUsers,
-                validationTargets: evaluation.isMultiLabel ? .multiHot(evaluation.validationMultiLabels)
-                    : .classes(evaluation.validationLabels, count: evaluation.classCount),
-                testUsers: evaluation.testUsers)
+            let task = evaluation.fineTuneTask
             let result = try FineTuner.train(
                 data: data, encoder: config, checkpoint: checkpoint.bytes, task: task,
                 config: FineTuneConfig(spec: payload.fineTune ?? spec.fineTune, linearProbe: spec.linearProbe),
