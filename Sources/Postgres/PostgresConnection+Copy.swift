@@ -117,10 +117,42 @@ extension PostgresConnection {
     /// - Throws: `PostgresError` from the server; nothing is loaded then.
     @discardableResult
     public func copyIn(_ statement: SQL, body: (inout CopyInWriter) throws -> Void) throws -> Int {
+        try streamCopyIn(statement) { flush in
+            var writer = CopyInWriter(flush: flush)
+            try body(&writer)
+            try writer.finish()
+        }
+    }
+
+    /// Bulk-loads rows with `COPY ... FROM STDIN (FORMAT binary)`, written by `body` through a
+    /// ``BinaryCopyInWriter``: no text to format on this side or to parse on the server's (the form for large
+    /// numeric arrays, such as embeddings).
+    ///
+    /// - Parameters:
+    ///   - statement: a `COPY table (columns) FROM STDIN (FORMAT binary)` statement with no interpolated values.
+    ///   - body: writes every row, each field in the column's binary wire format; an error it throws aborts the
+    ///     COPY (nothing is loaded) and is rethrown.
+    /// - Returns: the number of rows the server copied.
+    /// - Throws: `PostgresError` from the server (e.g. a field whose bytes do not fit its column); nothing is
+    ///   loaded then.
+    @discardableResult
+    public func copyInBinary(_ statement: SQL, body: (inout BinaryCopyInWriter) throws -> Void) throws -> Int {
+        try streamCopyIn(statement) { flush in
+            var writer = BinaryCopyInWriter(flush: flush)
+            try body(&writer)
+            try writer.finish()
+        }
+    }
+
+    /// Runs a `COPY ... FROM STDIN`: `produce` writes the data through the flush function it is given (which sends
+    /// a buffer with `PQputCopyData` and empties it); then the COPY is ended and its result read.
+    private func streamCopyIn(
+        _ statement: SQL, produce: (_ flush: @escaping (inout [UInt8]) throws -> Void) throws -> Void
+    ) throws -> Int {
         let text = try startCopy(statement, expecting: PGRES_COPY_IN)
         var failure: String?
         let handle = rawHandle
-        var writer = CopyInWriter { buffer in
+        let flush: (inout [UInt8]) throws -> Void = { buffer in
             guard !buffer.isEmpty, failure == nil else {
                 buffer.removeAll(keepingCapacity: true)
                 return
@@ -133,8 +165,7 @@ extension PostgresConnection {
         }
         var bodyError: (any Error)?
         do {
-            try body(&writer)
-            try writer.finish()
+            try produce(flush)
         } catch {
             bodyError = error
         }

@@ -158,6 +158,38 @@ final class PostgresClientTests {
         #expect(try db.queryOne("SELECT 1 AS one")?.decode("one", as: Int.self) == 1)
     }
 
+    @Test func binaryCopyLoadsTextAndRealArraysBitForBit() throws {
+        // 20,000 rows of 64 floats: several 1 MiB pieces.
+        let vector: [Float] = (0..<64).map { Float($0) / 7 } + [-0.0, .nan, .infinity]
+        let copied = try db.copyInBinary("COPY things (name, vec) FROM STDIN (FORMAT binary)") { writer in
+            for index in 0..<20_000 {
+                try writer.beginRow(fields: 2)
+                writer.appendText("row \(index)\twith a tab, é")
+                writer.appendRealArray(vector)
+            }
+        }
+        #expect(copied == 20_000)
+        let row = try #require(try db.queryOne("SELECT name, vec FROM things WHERE name = 'row 7' || chr(9) || 'with a tab, é'"))
+        let back = try row.decode("vec", as: [Float].self)
+        #expect(back.count == vector.count)
+        #expect(zip(back, vector).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) })
+    }
+
+    @Test func binaryCopyOfAMalformedRowLoadsNothing() throws {
+        let error = try #require(throws: PostgresError.self) {
+            try db.copyInBinary("COPY things (name, score) FROM STDIN (FORMAT binary)") { writer in
+                try writer.beginRow(fields: 2)
+                writer.appendText("ok")
+                writer.appendNull()
+                try writer.beginRow(fields: 1)  // one field for a two-column COPY
+                writer.appendText("short")
+            }
+        }
+        #expect(error.message.contains("row field count"), "\(error.message)")
+        #expect(try db.queryOne("SELECT count(*)::int AS c FROM things")?.decode("c", as: Int.self) == 0)
+        #expect(try db.queryOne("SELECT 1 AS one")?.decode("one", as: Int.self) == 1)
+    }
+
     @Test func reconnectsAfterTheSessionIsKilled() throws {
         try db.listen("after_reconnect")
         let other = try database.connect()
