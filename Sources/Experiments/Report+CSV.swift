@@ -65,4 +65,30 @@ extension ExperimentReport {
                 ]
             })
     }
+
+    /// Fine-tuning against the linear probe of the same encoder as CSV with a header line:
+    /// `task,method,fraction,pairs,probe_mean,fine_tune_mean,mean_difference,lower_95,upper_95`.
+    public func protocolGainCSV() -> String {
+        Self.csv(
+            header: [
+                "task", "method", "fraction", "pairs", "probe_mean", "fine_tune_mean", "mean_difference", "lower_95",
+                "upper_95",
+            ],
+            rows: protocolGains.map { row in
+                [
+                    row.task, row.method, Self.csvNumber(row.fraction), "\(row.pairs)", Self.csvNumber(row.probeMean),
+                    Self.csvNumber(row.fineTuneMean), Self.csvNumber(row.meanDifference), Self.csvNumber(row.lower95),
+                    Self.csvNumber(row.upper95),
+                ]
+            })
+    }
+
+    /// The `eval_every` training curves as CSV with a header line: `method,metric,epoch,n,mean,sd`.
+    public func probeCurveCSV() -> String {
+        Self.csv(
+            header: ["method", "metric", "epoch", "n", "mean", "sd"],
+            rows: probeCurves.map { row in
+                [row.method, row.metric, "\(row.epoch)", "\(row.n)", Self.csvNumber(row.mean), Self.csvNumber(row.sd)]
+            })
+    }
 }

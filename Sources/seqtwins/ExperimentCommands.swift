@@ -158,6 +158,8 @@ struct ReportCommand: ParsableCommand {
             print(report.labelEfficiencyCSV())
             if !report.gains.isEmpty { print(report.gainCSV()) }
             if !report.verdicts.isEmpty { print(report.verdictCSV()) }
+            if !report.protocolGains.isEmpty { print(report.protocolGainCSV()) }
+            if !report.probeCurves.isEmpty { print(report.probeCurveCSV()) }
         } else if json {
             print(String(decoding: try report.json(), as: UTF8.self))
         } else {

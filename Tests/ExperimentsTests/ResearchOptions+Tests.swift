@@ -133,6 +133,9 @@ struct ResearchOptionsTests {
         #expect(gain.lower95 != nil && gain.upper95 != nil)
         #expect(report.text().contains("fine_tune against linear_probe of the same encoder"))
         #expect(report.text().contains("-0.0200"))
+        let csv = report.protocolGainCSV().split(separator: "\n")
+        #expect(csv.first == "task,method,fraction,pairs,probe_mean,fine_tune_mean,mean_difference,lower_95,upper_95")
+        #expect(csv.count == 2 && csv[1].hasPrefix("t,bt,1,3,0.41"))
     }
 
     @Test(.enabled(if: TestDatabase.isAvailable))
@@ -164,6 +167,9 @@ struct ResearchOptionsTests {
         #expect(abs(curves[2].mean - 0.305) < 1e-12)
         #expect(report.text().contains("training curve of bt: probe_accuracy"))
         #expect(report.text().contains("   10      2  0.3050"))
+        let csv = report.probeCurveCSV().split(separator: "\n")
+        #expect(csv.first == "method,metric,epoch,n,mean,sd")
+        #expect(csv.count == 4 && csv[3].hasPrefix("bt,probe_accuracy,10,2,0.305"))
         let svg = report.svg()
         #expect(svg.contains(#"<g class="probe-curve" data-method="bt">"#))
         #expect(svg.contains("pretraining epoch"))
