@@ -30,6 +30,7 @@ extension Pages {
             .markup(spec, live: false),
             .markup(try curves(db, id: id, name: name), live: true),
             .table(try gainTable(db, id: id), live: true),
+            .table(try verdictTable(db, id: id), live: true),
             .table(try labelEfficiencyTable(db, id: id), live: true),
             .table(runs, live: true),
             .markup(charts, live: true),
@@ -140,6 +141,49 @@ extension Pages {
             emptyMessage: "No paired results yet (gains need the baseline and a method evaluated on the same seeds).",
             note: "Mean paired per-seed difference over the baseline with its 95% t-interval, from seqtwins.method_gain. "
                 + "Highlighted rows (▲/▼): the interval excludes 0.")
+    }
+
+    /// `seqtwins.verdicts` for one experiment: each method against the baseline per task, protocol and label range,
+    /// pooled over seeds with Holm-adjusted intervals; rows whose adjusted interval excludes 0 are highlighted.
+    static func verdictTable(_ db: PostgresConnection, id: Int64) throws -> DataTable {
+        let rows = try db.query("""
+            SELECT task, protocol, method, baseline, fractions, seeds, mean_difference, lower, upper, p_holm, verdict,
+                   sentence
+            FROM seqtwins.verdicts WHERE experiment_id = \(id)
+            """)
+        let baseline = try rows.first?.decode("baseline", as: String.self)
+        return DataTable(
+            name: "verdicts", title: baseline.map { "Verdicts against \($0)" } ?? "Verdicts against the baseline",
+            columns: [
+                Column("task", "Task"), Column("protocol", "Protocol"), Column("method", "Method"),
+                Column("baseline", "Baseline", visible: false), Column("fractions", "Labels"),
+                Column("seeds", "Seeds", numeric: true), Column("mean_difference", "Difference", numeric: true),
+                Column("lower", "Holm low", numeric: true), Column("upper", "Holm high", numeric: true),
+                Column("p_holm", "p (Holm)", numeric: true), Column("verdict", "Verdict"),
+                Column("sentence", "Sentence", visible: false),
+            ],
+            rows: try rows.map { row in
+                let mean: Double = try row.decode("mean_difference")
+                let lower = try row.decode("lower", as: Double?.self)
+                let upper = try row.decode("upper", as: Double?.self)
+                let pHolm = try row.decode("p_holm", as: Double?.self)
+                let shown = (lower ?? 0) > 0 || (upper ?? 0) < 0
+                return Row([
+                    .text(try row.decode("task", as: String.self)), .text(try row.decode("protocol", as: String.self)),
+                    .text(try row.decode("method", as: String.self)), .text(try row.decode("baseline", as: String.self)),
+                    .text(try row.decode("fractions", as: String.self)), .integer(try row.decode("seeds", as: Int.self)),
+                    Cell(.number(mean), display: "\(Format.signed(mean))"),
+                    Cell(lower.map(CellValue.number) ?? .null, display: lower.map { "\(Format.signed($0))" }),
+                    Cell(upper.map(CellValue.number) ?? .null, display: upper.map { "\(Format.signed($0))" }),
+                    Cell(pHolm.map(CellValue.number) ?? .null, display: pHolm.map { "\(Format.fixed($0, digits: 3))" }),
+                    .text(try row.decode("verdict", as: String.self)),
+                    .text(try row.decode("sentence", as: String.self)),
+                ], classes: shown ? ["excludes-zero"] : [])
+            },
+            emptyMessage: "No verdicts yet (they need the baseline and a method evaluated on the same seeds).",
+            note: "Per-seed differences averaged over each label range (≤5%, 5-50%, ≥50%), paired over seeds, from "
+                + "seqtwins.verdicts; intervals and p-values Holm-adjusted over the rows shown. Highlighted rows: the "
+                + "adjusted interval excludes 0.")
     }
 
     /// The experiment's runs (one trained encoder per series and seed) and, per run, small line charts of its

@@ -137,7 +137,19 @@ extension DashboardTests {
         @Test func theExperimentPageMatchesTheResultViews() async throws {
             let id = fixture.finished
             let all = try jsonTables(await get("/experiments/\(id)", "format=json"))
-            #expect(Set(all.keys) == ["progress", "label_efficiency", "gains", "runs", "failed_jobs"])
+            #expect(Set(all.keys) == ["progress", "label_efficiency", "gains", "verdicts", "runs", "failed_jobs"])
+            let verdicts = try #require(all["verdicts"])
+            let verdictView = try db.query("""
+                SELECT method, baseline, seeds, mean_difference, verdict FROM seqtwins.verdicts
+                WHERE experiment_id = \(id)
+                """)
+            #expect(verdicts.count == verdictView.count && !verdictView.isEmpty)
+            for (row, expected) in zip(verdicts, verdictView) {
+                #expect(row.string("method") == (try expected.decode("method", as: String.self)))
+                #expect(row.string("baseline") == (try expected.decode("baseline", as: String.self)))
+                #expect(row.double("mean_difference") == (try expected.decode("mean_difference", as: Double.self)))
+                #expect(row.string("verdict") == (try expected.decode("verdict", as: String.self)))
+            }
 
             let curve = try #require(all["label_efficiency"])
             let view = try db.query("""
@@ -229,7 +241,7 @@ extension DashboardTests {
             let part = await get("/experiments/\(id)", "part=live")
             #expect(part.status == 200 && !part.body.contains("<script") && !part.body.contains("<details class=\"spec\""))
             #expect(occurrences(of: "data-live>", in: part.body) == occurrences(of: "data-live>", in: page.body))
-            #expect(occurrences(of: "data-live>", in: part.body) == 7)
+            #expect(occurrences(of: "data-live>", in: part.body) == 8)  // 7 live sections and the verdicts table
             #expect(part.body.contains("excludes-zero"))
         }
 
