@@ -180,10 +180,19 @@ public struct ResultsStore {
     }
 
     /// A run's embeddings by user id.
+    /// Read with binary COPY: each float arrives as its 4 IEEE-754 bytes, with no text to parse (most of this read's
+    /// cost in the text form; README, Scale).
     public func embeddings(run: Int64) throws -> [String: [Float]] {
         var result: [String: [Float]] = [:]
-        for row in try db.query("SELECT user_id, embedding FROM seqtwins.embeddings WHERE run_id = \(run)") {
-            result[try row.decode("user_id")] = try row.decode("embedding", as: [Float].self)
+        // COPY takes no parameters: the statement holds only the run id, an integer.
+        let statement = SQL(stringLiteral: """
+            COPY (SELECT user_id, embedding FROM seqtwins.embeddings WHERE run_id = \(run)) TO STDOUT (FORMAT binary)
+            """)
+        try db.copyOutBinary(statement) { row in
+            guard let user = try row.text(), let vector = try row.realArray() else {
+                throw ResultsStoreError.incompleteEmbedding(run: run)
+            }
+            result[user] = vector
         }
         return result
     }
@@ -324,6 +333,8 @@ public enum ResultsStoreError: Error, CustomStringConvertible, Sendable {
     case unknownRun(experiment: Int64, series: String, seed: Int)
     /// A stored checkpoint's bytes do not match its `sha256` column: they were damaged after they were stored.
     case checkpointChecksumMismatch(run: Int64, kind: CheckpointKind, stored: String, computed: String)
+    /// A stored embedding row lacks its user id or vector (the columns are NOT NULL, so only a changed schema).
+    case incompleteEmbedding(run: Int64)
 
     /// The message.
     public var description: String {
@@ -334,6 +345,7 @@ public enum ResultsStoreError: Error, CustomStringConvertible, Sendable {
         case .checkpointChecksumMismatch(let run, let kind, let stored, let computed):
             "the \(kind.rawValue) checkpoint of run \(run) is corrupt: its bytes hash to sha256 "
                 + "\(computed.prefix(16))…, the stored sha256 is \(stored.prefix(16))…"
+        case .incompleteEmbedding(let run): "run \(run) has an embedding row without a user id or a vector"
         }
     }
 }

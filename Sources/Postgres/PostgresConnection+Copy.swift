@@ -197,6 +197,38 @@ extension PostgresConnection {
     ///   drained first, so the connection stays usable).
     @discardableResult
     public func copyOut(_ statement: SQL, row: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Int {
+        try streamCopyOut(statement) { bytes in
+            try row(bytes.last == 0x0A ? UnsafeBufferPointer(rebasing: bytes.dropLast()) : bytes)
+        }
+    }
+
+    /// Streams `COPY (query) TO STDOUT (FORMAT binary)` as a ``BinaryCopyOutReader``: `row` receives each row's
+    /// fields in the columns' binary send formats (the file header and trailer are handled here).
+    /// - Returns: the number of rows read.
+    /// - Throws: `PostgresError` from the server or for bytes that break the format; any error `row` throws (the
+    ///   COPY is drained first, so the connection stays usable).
+    @discardableResult
+    public func copyOutBinary(_ statement: SQL, row: (inout BinaryCopyOutReader) throws -> Void) throws -> Int {
+        var header = true
+        var rows = 0
+        try streamCopyOut(statement) { bytes in
+            var reader = BinaryCopyOutReader(bytes)
+            if header {
+                try reader.skipHeader()
+                header = false
+            }
+            while try reader.beginRow() {
+                try row(&reader)
+                rows += 1
+            }
+        }
+        return rows
+    }
+
+    /// Runs a `COPY ... TO STDOUT`, handing `message` the bytes of each CopyData message (one row, plus the header
+    /// or trailer in the binary format), valid only during the call; the COPY is drained to its end even after an
+    /// error, which is then thrown.
+    private func streamCopyOut(_ statement: SQL, message: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> Int {
         let text = try startCopy(statement, expecting: PGRES_COPY_OUT)
         var count = 0
         var rowError: (any Error)?
@@ -208,11 +240,9 @@ extension PostgresConnection {
             guard let pointer else { continue }
             defer { PQfreemem(pointer) }
             guard rowError == nil else { continue }
-            var size = Int(length)
-            if size > 0 && pointer[size - 1] == 0x0A { size -= 1 }
             do {
                 try pointer.withMemoryRebound(to: UInt8.self, capacity: Int(length)) {
-                    try row(UnsafeBufferPointer(start: $0, count: size))
+                    try message(UnsafeBufferPointer(start: $0, count: Int(length)))
                 }
                 count += 1
             } catch {

@@ -173,6 +173,26 @@ final class PostgresClientTests {
         let back = try row.decode("vec", as: [Float].self)
         #expect(back.count == vector.count)
         #expect(zip(back, vector).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) })
+        // And back out with binary COPY: every row, the same bits, NULL text as nil.
+        try db.execute("INSERT INTO things (name, vec) VALUES (NULL, '{}')")
+        var names: [String?] = []
+        var vectors: [[Float]] = []
+        let read = try db.copyOutBinary("COPY (SELECT name, vec FROM things ORDER BY id) TO STDOUT (FORMAT binary)") {
+            row in
+            names.append(try row.text())
+            vectors.append(try #require(try row.realArray()))
+        }
+        #expect(read == 20_001 && names.count == 20_001)
+        #expect(names[7] == "row 7\twith a tab, é" && names.last! == nil && vectors.last! == [])
+        #expect(zip(vectors[7], vector).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) })
+        // A column of another type is refused with the reason, and the connection stays usable.
+        let wrong = try #require(throws: PostgresError.self) {
+            try db.copyOutBinary("COPY (SELECT ARRAY[1, 2]::int4[]) TO STDOUT (FORMAT binary)") { row in
+                _ = try row.realArray()
+            }
+        }
+        #expect(wrong.message.contains("expected real[]"), "\(wrong.message)")
+        #expect(try db.queryOne("SELECT 1 AS one")?.decode("one", as: Int.self) == 1)
     }
 
     @Test func binaryCopyOfAMalformedRowLoadsNothing() throws {
