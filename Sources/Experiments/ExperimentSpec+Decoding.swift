@@ -138,7 +138,7 @@ extension ExperimentSpec {
     static func read(_ value: SpecJSON, path: String) throws -> ExperimentSpec {
         var spec = ExperimentSpec(
             name: "", description: "", dataset: DatasetSpec(kind: nil), preprocessing: PreprocessingSpec(),
-            encoder: EncoderSpec(), methods: defaultMethodNames.compactMap(MethodKind.init(rawValue:)).map { MethodSpec.defaults(for: $0) },
+            encoder: EncoderSpec(), methods: defaultMethods.map { MethodSpec.defaults(for: $0) },
             tasks: defaultTasks,
             protocols: protocolNames, labelFractions: defaultLabelFractions, seeds: Array(0..<5), baseline: nil,
             sweep: nil, fineTune: FineTuneSpec(), linearProbe: LinearProbeSpec())

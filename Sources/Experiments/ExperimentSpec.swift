@@ -53,7 +53,9 @@ public struct ExperimentSpec: Sendable, Equatable, Codable, SpecSection {
     /// The pretraining methods.
     public static let methodNames = MethodKind.allCases.map(\.rawValue)
     /// The methods of a spec without `methods`: one of each but `hybrid` (which needs `of`).
-    public static let defaultMethodNames = MethodKind.allCases.filter { $0 != .hybrid }.map(\.rawValue)
+    public static let defaultMethodNames = defaultMethods.map(\.rawValue)
+    /// The methods a spec without `methods` compares: every kind but `hybrid` (which needs an `of`).
+    public static let defaultMethods = MethodKind.allCases.filter { $0 != .hybrid }
     /// Every downstream task (PROTOCOL.md section 2).
     public static let taskNames = [
         "next_category", "future_top_category", "future_categories", "next_rating_high",

@@ -119,12 +119,7 @@ public enum Pretrainer {
                                        + "\(epoch + 1), step \(step + 1); training diverged (try a lower lr)")
                 }
                 for (key, value) in values { sums[key, default: 0] += value }
-                let norm: Float
-                if let clip = config.gradientClip {
-                    norm = clipGradientNorm(parameters, maxNorm: clip, sparseRows: lazy)
-                } else {
-                    norm = clipGradientNorm(parameters, maxNorm: .infinity, sparseRows: lazy)
-                }
+                let norm = clipGradientNorm(parameters, maxNorm: config.gradientClip ?? .infinity, sparseRows: lazy)
                 gradientNorms += Double(norm)
                 optimizer.step()
                 step += 1
