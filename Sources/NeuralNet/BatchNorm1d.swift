@@ -78,8 +78,14 @@ public final class BatchNorm1d: ParameterOwner {
         guard let gain, let shift else { return xhat }
         var y = xhat
         y.withUnsafeMutableBufferPointer { p in
-            for r in 0..<x.rows {
-                for c in 0..<f { p[r * f + c] = p[r * f + c] * gain.value.storage[c] + shift.value.storage[c] }
+            gain.value.withUnsafeBufferPointer { pg in
+                shift.value.withUnsafeBufferPointer { ps in
+                    let pointers = UncheckedSendable((p.baseAddress!, pg.baseAddress!, ps.baseAddress!))
+                    Parallel.forEachChunk(x.rows, minimumChunk: 64) { rows in
+                        let (p, gain, shift) = pointers.value
+                        for r in rows { for c in 0..<f { p[r * f + c] = p[r * f + c] * gain[c] + shift[c] } }
+                    }
+                }
             }
         }
         return y
@@ -92,15 +98,35 @@ public final class BatchNorm1d: ParameterOwner {
         let n = normalised.rows
         var dxhat = dy.matrixView
         if let gain, let shift {
-            for r in 0..<n {
-                for c in 0..<f {
-                    let g = dy.storage[r * f + c]
-                    gain.grad.storage[c] += g * normalised.storage[r * f + c]
-                    shift.grad.storage[c] += g
+            // ∂γ_c += Σ_r ∂y·x̂, ∂β_c += Σ_r ∂y, each column summed in row order; columns split across the workers.
+            dy.withUnsafeBufferPointer { pdy in
+                normalised.withUnsafeBufferPointer { ph in
+                    gain.grad.withUnsafeMutableBufferPointer { pgain in
+                        shift.grad.withUnsafeMutableBufferPointer { pshift in
+                            let pointers = UncheckedSendable((pdy.baseAddress!, ph.baseAddress!, pgain.baseAddress!,
+                                                              pshift.baseAddress!))
+                            Parallel.forEachChunk(f, minimumChunk: 64) { columns in
+                                let (dy, xhat, dgain, dshift) = pointers.value
+                                for r in 0..<n {
+                                    for c in columns {
+                                        let g = dy[r * f + c]
+                                        dgain[c] += g * xhat[r * f + c]
+                                        dshift[c] += g
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
             dxhat.withUnsafeMutableBufferPointer { p in
-                for r in 0..<n { for c in 0..<f { p[r * f + c] *= gain.value.storage[c] } }
+                gain.value.withUnsafeBufferPointer { pg in
+                    let pointers = UncheckedSendable((p.baseAddress!, pg.baseAddress!))
+                    Parallel.forEachChunk(n, minimumChunk: 64) { rows in
+                        let (p, gain) = pointers.value
+                        for r in rows { for c in 0..<f { p[r * f + c] *= gain[c] } }
+                    }
+                }
             }
         }
         if training {

@@ -38,10 +38,14 @@ public final class Linear: ParameterOwner {
         input = x
         var y = Tensor(uninitialized: [x.count / inFeatures, outFeatures])
         if let bias {
+            // Every row starts as the bias (GEMM then adds x·W); rows are split across the workers.
+            let width = outFeatures
             bias.value.withUnsafeBufferPointer { b in
                 y.withUnsafeMutableBufferPointer { out in
-                    for r in 0..<(out.count / outFeatures) {
-                        (out.baseAddress! + r * outFeatures).update(from: b.baseAddress!, count: outFeatures)
+                    let pointers = UncheckedSendable((b.baseAddress!, out.baseAddress!))
+                    Parallel.forEachChunk(out.count / width, minimumChunk: 256) { rows in
+                        let (b, out) = pointers.value
+                        for r in rows { (out + r * width).update(from: b, count: width) }
                     }
                 }
             }

@@ -1,6 +1,7 @@
 import Tensors
 
-/// Rectified linear unit, elementwise: `y = max(x, 0)`; backward `∂x = ∂y ⊙ [x > 0]`. Any shape.
+/// Rectified linear unit, elementwise: `y = max(x, 0)`; backward `∂x = ∂y ⊙ [x > 0]`. Any shape. Both passes
+/// split large tensors across `Parallel.workerCount` workers (elementwise: the result does not depend on it).
 public final class ReLU {
     private var output = Tensor(zeros: [0])
 
@@ -12,7 +13,11 @@ public final class ReLU {
         var y = Tensor(uninitialized: x.shape)
         x.withUnsafeBufferPointer { px in
             y.withUnsafeMutableBufferPointer { p in
-                for i in p.indices { p[i] = Swift.max(px[i], 0) }
+                let pointers = UncheckedSendable((px.baseAddress!, p.baseAddress!))
+                Parallel.forEachChunk(p.count, minimumChunk: 16_384) { range in
+                    let (x, y) = pointers.value
+                    for i in range { y[i] = Swift.max(x[i], 0) }
+                }
             }
         }
         output = y
@@ -25,7 +30,11 @@ public final class ReLU {
         dy.withUnsafeBufferPointer { g in
             dx.withUnsafeMutableBufferPointer { p in
                 output.withUnsafeBufferPointer { y in
-                    for i in p.indices { p[i] = y[i] > 0 ? g[i] : 0 }
+                    let pointers = UncheckedSendable((g.baseAddress!, p.baseAddress!, y.baseAddress!))
+                    Parallel.forEachChunk(p.count, minimumChunk: 16_384) { range in
+                        let (g, dx, y) = pointers.value
+                        for i in range { dx[i] = y[i] > 0 ? g[i] : 0 }
+                    }
                 }
             }
         }

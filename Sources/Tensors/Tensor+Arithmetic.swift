@@ -20,7 +20,12 @@ extension Tensor {
         precondition(lhs.count == rhs.count, "Tensor +=: counts \(lhs.count) and \(rhs.count) differ")
         rhs.withUnsafeBufferPointer { src in
             lhs.withUnsafeMutableBufferPointer { dst in
-                Kernels.add(src.baseAddress!, into: dst.baseAddress!, count: dst.count)
+                // Elementwise, so splitting it across the workers changes no result.
+                let pointers = UncheckedSendable((src.baseAddress!, dst.baseAddress!))
+                Parallel.forEachChunk(dst.count, minimumChunk: 16_384) { range in
+                    let (src, dst) = pointers.value
+                    Kernels.add(src + range.lowerBound, into: dst + range.lowerBound, count: range.count)
+                }
             }
         }
     }
