@@ -10,6 +10,10 @@ import Postgres
 /// turn: when the running job reaches its first renewal (it has run a heartbeat interval), it releases them to the
 /// queue (fenced, attempt given back), so a long job never keeps other jobs from other workers.
 ///
+/// It also holds the completions of prefetched jobs that finished before the running one (the worker sends them
+/// with its next claim): at the running job's first renewal it completes them itself (fenced), so a long job never
+/// leaves finished jobs running for longer than a heartbeat interval.
+///
 /// On shutdown with a job still running after the grace period, it releases the job to the queue (without
 /// spending an attempt), asks the handler to stop, and calls `onAbandon` when the handler does not return within
 /// `abandonAfter` seconds (a CPU-bound handler that never checks for cancellation).
@@ -22,6 +26,11 @@ final class Heartbeat: @unchecked Sendable {
     /// Prefetched jobs waiting their turn, and when they were claimed.
     private var held: [ClaimedJob] = []
     private var heldSince = Date.distantPast
+    /// Finished jobs to complete at the running job's first renewal, what such a completion found (id → whether
+    /// this lease completed it), and whether one is being sent now.
+    private var deferred: [(id: Int64, token: UUID)] = []
+    private var deferredResults: [Int64: Bool] = [:]
+    private var completingDeferred = false
     private var running = true
     private let finished = DispatchSemaphore(value: 0)
 
@@ -91,6 +100,28 @@ final class Heartbeat: @unchecked Sendable {
         }
     }
 
+    /// Hands over finished jobs (id and lease token) to complete should the job about to run reach its first
+    /// renewal; replaces any handed over before.
+    func deferCompletions(_ jobs: [(id: Int64, token: UUID)]) {
+        condition.withLock {
+            deferred = jobs
+            deferredResults = [:]
+        }
+    }
+
+    /// Takes back the deferred completions once the job ran: the outcomes of those the heartbeat completed (id →
+    /// whether the lease still held), waiting for a completion in flight; the others are the worker's again.
+    func takeDeferredResults() -> [Int64: Bool] {
+        condition.withLock {
+            while completingDeferred { condition.wait() }
+            defer {
+                deferred = []
+                deferredResults = [:]
+            }
+            return deferredResults
+        }
+    }
+
     /// Takes every held job (for the worker to release when it stops).
     func takeAllHeld() -> [ClaimedJob] {
         condition.withLock {
@@ -144,13 +175,23 @@ final class Heartbeat: @unchecked Sendable {
                 _ = condition.wait(until: due)
                 continue
             }
-            // The running job has run a heartbeat interval: give the jobs prefetched with it back to the queue.
+            // The running job has run a heartbeat interval: give the jobs prefetched with it back to the queue and
+            // complete the ones that finished before it.
             let waiting = held
             held = []
+            let completions = deferred
+            deferred = []
+            completingDeferred = !completions.isEmpty
             condition.unlock()
             beat(context, db: &db)
+            let completed = completions.isEmpty ? [:] : complete(completions, db: &db)
             if !waiting.isEmpty { releaseHeld(waiting, db: &db) }
             condition.lock()
+            if !completions.isEmpty {
+                deferredResults.merge(completed) { $1 }
+                completingDeferred = false
+                condition.broadcast()
+            }
             nextBeat = Date().addingTimeInterval(interval)
         }
         condition.unlock()
@@ -197,6 +238,19 @@ final class Heartbeat: @unchecked Sendable {
         } catch {
             if let progress { context.reportProgress(progress.fraction, progress.message) }
             context.logger.warning("heartbeat failed: \(error)")
+        }
+    }
+
+    /// Completes finished jobs (fenced per job) in one round trip; returns, for each, whether this lease completed
+    /// it, or nothing when the call failed (the worker then sends them again with its next claim).
+    private func complete(_ jobs: [(id: Int64, token: UUID)], db: inout PostgresConnection?) -> [Int64: Bool] {
+        do {
+            let completed = Set(try withConnection(&db) { try JobQueue($0).completeMany(jobs) })
+            logger.info("completed \(completed.count) finished jobs while a long job runs")
+            return Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, completed.contains($0.id)) })
+        } catch {
+            logger.warning("could not complete \(jobs.count) finished jobs: \(error); the worker will")
+            return [:]
         }
     }
 

@@ -44,12 +44,11 @@ public struct WorkerOptions: Sendable {
     /// once per connection. `false` sends unnamed statements, parsed and planned on every call (kept to benchmark
     /// the two).
     public var preparedStatements = true
-    /// Jobs claimed per claim (1: one at a time). With more, the jobs claimed with the running one wait their turn
-    /// in this worker, each under its own lease; each is still completed in its own fenced call (the last of a
-    /// batch with the next claim), and when the running job reaches its first heartbeat (it is long) the waiting
-    /// ones are released to the queue without spending an attempt, as they are on shutdown. For floods of short
-    /// jobs; their `started_at` is when they were claimed.
-    public var prefetch = 1
+    /// How many jobs a claim takes (`.adaptive` by default: one at a time until the jobs prove short). Jobs claimed
+    /// with the running one wait their turn in this worker, each under its own lease; when the running job reaches
+    /// its first heartbeat (it is long) the waiting ones are released to the queue without spending an attempt, as
+    /// they are on shutdown. Their `started_at` is when they were claimed.
+    public var prefetch = PrefetchPolicy.automatic
     /// For a child of `WorkerSupervisor`: the supervisor's process id. When the supervisor dies (its children are
     /// re-parented), the worker stops as if it had received SIGTERM.
     public var supervisorProcessID: Int32?
@@ -93,11 +92,50 @@ public struct WorkerOptions: Sendable {
             throw JobQueueError.invalidOption(name: "heartbeat interval", value: "\(heartbeatInterval)",
                                               expected: "less than the lease (\(leaseSeconds) s)")
         }
-        guard (1...1000).contains(prefetch) else {
-            throw JobQueueError.invalidOption(name: "prefetch", value: "\(prefetch)", expected: "an integer in [1, 1000]")
+        guard (1...1000).contains(prefetch.maximum) else {
+            throw JobQueueError.invalidOption(name: "prefetch", value: "\(prefetch.maximum)",
+                                              expected: "an integer in [1, 1000]")
+        }
+        if case .adaptive(_, let window) = prefetch, !(window > 0 && window <= 3600) {
+            throw JobQueueError.invalidOption(name: "prefetch window", value: "\(window)",
+                                              expected: "a number of seconds in (0, 3600]")
         }
         if let maxJobs, maxJobs < 1 {
             throw JobQueueError.invalidOption(name: "max jobs", value: "\(maxJobs)", expected: "an integer >= 1")
+        }
+    }
+}
+
+/// How many jobs a worker claims at a time.
+public enum PrefetchPolicy: Sendable, Equatable {
+    /// Always claim up to this many (1: one at a time, as workers did before prefetching existed).
+    case fixed(Int)
+    /// Claim as many jobs as the recent ones suggest this worker finishes within `window` seconds, between 1 and
+    /// `maximum`: `k = clamp(⌊window / t̄⌋, 1, maximum)`, with `t̄` the moving average (weight 0.2 on the newest) of
+    /// its handlers' run times; 1 until a job has run. Jobs that run for seconds are claimed one at a time, so they
+    /// spread over the workers as before; floods of millisecond jobs are claimed `maximum` at a time.
+    case adaptive(maximum: Int, window: Double)
+
+    /// The workers' default: adaptive, at most 10 jobs a claim, a 0.1 s window.
+    public static let automatic = PrefetchPolicy.adaptive(maximum: 10, window: 0.1)
+
+    /// The most jobs one claim may take.
+    public var maximum: Int {
+        switch self {
+        case .fixed(let count): count
+        case .adaptive(let maximum, _): maximum
+        }
+    }
+
+    /// Jobs to claim when the handlers' mean run time is `meanSeconds` (`nil`: none has run yet).
+    public func claimCount(meanSeconds: Double?) -> Int {
+        switch self {
+        case .fixed(let count):
+            return count
+        case .adaptive(let maximum, let window):
+            guard let meanSeconds else { return 1 }
+            let fits = window / Swift.max(meanSeconds, 1e-6)
+            return fits >= Double(maximum) ? maximum : Swift.max(1, Int(fits))
         }
     }
 }
@@ -119,11 +157,12 @@ public struct WorkerSummary: Sendable, Equatable {
     public var total: Int { succeeded + failed + cancelled + released + lost }
 }
 
-/// A single-job-at-a-time worker: claims a ready job, runs its handler on the calling thread while a heartbeat
-/// thread renews the lease, finishes it with a fenced write, and repeats. A job whose handler returns without
-/// completing it is completed in the same round trip (and transaction) that claims the next job, so a worker
-/// draining short jobs pays one round trip per job. Waits with LISTEN/NOTIFY and polls as
-/// the fallback; rescues expired leases; survives database restarts by reconnecting.
+/// A worker that runs one job at a time: claims ready jobs (as many as `prefetch` says), runs each handler on the
+/// calling thread while a heartbeat thread renews the lease, finishes it with a fenced write, and repeats. Jobs
+/// whose handlers return without completing them are completed (fenced per job) in the same round trip and
+/// transaction that claims the next ones, so a worker draining short jobs ten at a time pays one round trip per
+/// ten. Waits with LISTEN/NOTIFY and polls as the fallback; rescues expired leases; survives database restarts by
+/// reconnecting.
 ///
 /// `requestStop()` (from a signal handler) stops claiming; a running job gets `gracePeriod` seconds to finish
 /// before it is released to the queue without spending an attempt.
@@ -139,6 +178,8 @@ public final class Worker: @unchecked Sendable {
     private var lastFailureWasRetried = false
     /// Whether the database has `seqtwins.complete_and_claim_next` (migration 0041); touched by the job loop only.
     private var combinedCompletion: Bool
+    /// The moving average of the handlers' run times, in seconds (`nil` until one ran); touched by the job loop only.
+    private var meanRunSeconds: Double?
 
     /// Creates a worker. `onAbandon` runs when a handler ignores a release after the grace period (a CLI exits).
     /// - Throws: `JobQueueError.invalidOption` for inconsistent options, `JobQueueError.unknownKind` for a `kinds`
@@ -188,10 +229,10 @@ public final class Worker: @unchecked Sendable {
         guard let db = connect() else { return summary }
         var lastRescue = Date.distantPast
         var started = false
-        // A job its handler finished, to complete with the next claim.
-        var finished: FinishedJob?
+        // Jobs their handlers finished, to complete together with the next claim (fenced per job).
+        var pending: [FinishedJob] = []
         while !isStopping {
-            if let maxJobs = options.maxJobs, summary.total + (finished == nil ? 0 : 1) >= maxJobs { break }
+            if let maxJobs = options.maxJobs, summary.total + pending.count >= maxJobs { break }
             do {
                 try db.reconnectIfNeeded()
                 let queue = JobQueue(db)
@@ -211,27 +252,27 @@ public final class Worker: @unchecked Sendable {
                 _ = try db.pendingNotifications()
                 var claimed: [ClaimedJob]
                 if let next = try nextHeld(db) {
-                    // A prefetched job: complete the finished one on its own (fenced), then run it.
-                    if let done = finished {
-                        finished = nil
-                        completeAlone(done, db: db, summary: &summary)
-                    }
+                    // A prefetched job: the finished ones wait for the next claim's round trip.
                     claimed = [next]
                 } else {
-                    let limit = claimLimit(done: summary.total + (finished == nil ? 0 : 1))
-                    if finished != nil {
-                        // Kept until its completion went through: after a lost connection it is sent again (fenced,
-                        // so a completion that did land is found by `settle` rather than written twice).
-                        claimed = try completeAndClaim(&finished, queue: queue, kinds: kinds, limit: limit,
-                                                       summary: &summary)
-                    } else {
+                    let limit = claimLimit(done: summary.total + pending.count)
+                    if pending.isEmpty {
                         claimed = try queue.claim(worker: options.name, leaseSeconds: options.leaseSeconds,
                                                   kinds: kinds, limit: limit)
+                    } else {
+                        // Kept until their completion went through: after a lost connection they are sent again
+                        // (fenced, so a completion that did land is found by `settle` rather than written twice).
+                        claimed = try completeAndClaim(&pending, queue: queue, kinds: kinds, limit: limit,
+                                                       summary: &summary)
                     }
                     if claimed.count > 1 { heartbeat.hold(Array(claimed.dropFirst())) }
                 }
                 if let job = claimed.first {
-                    finished = run(job, db: db, summary: &summary)
+                    // Should this job run long, the heartbeat completes the finished ones at its first renewal.
+                    heartbeat.deferCompletions(pending.map { ($0.job.id, $0.job.leaseToken) })
+                    let finished = run(job, db: db, summary: &summary)
+                    settleDeferred(&pending, db: db, summary: &summary)
+                    if let finished { pending.append(finished) }
                     continue
                 }
                 if options.exitWhenIdle {
@@ -249,16 +290,16 @@ public final class Worker: @unchecked Sendable {
             } catch {
                 logger.error("worker loop error: \(error)")
                 if options.exitWhenIdle || options.exitWhenDone {
-                    // Leave nothing behind: the finished job completed (or its failure recorded), prefetched ones
-                    // given back.
-                    if let done = finished { completeAlone(done, db: db, summary: &summary) }
+                    // Leave nothing behind: the finished jobs completed (or their failures recorded), prefetched
+                    // ones given back.
+                    completeAlone(&pending, db: db, summary: &summary)
                     releaseHeld(heartbeat.takeAllHeld(), db: db)
                     throw error
                 }
                 sleepUnlessStopping(1)
             }
         }
-        if let done = finished { completeAlone(done, db: db, summary: &summary) }
+        completeAlone(&pending, db: db, summary: &summary)
         releaseHeld(heartbeat.takeAllHeld(), db: db)
         logger.info("worker stopped", metadata: ["succeeded": "\(summary.succeeded)", "failed": "\(summary.failed)",
                                                  "released": "\(summary.released)"])
@@ -294,6 +335,7 @@ public final class Worker: @unchecked Sendable {
                 throw PermanentJobFailure("no handler for job kind '\(job.kind)' in this worker")
             }
             try handler.run(context)
+            recordRunTime(Date().timeIntervalSince(started))
             if let stop = context.stopReason { throw stop }
             if !context.isCompleted { return FinishedJob(job: job, context: context, started: started) }
             summary.succeeded += 1
@@ -305,19 +347,20 @@ public final class Worker: @unchecked Sendable {
         return nil
     }
 
-    /// Completes `done` and claims the next job in one round trip (`seqtwins.complete_and_claim_next`), or, with
-    /// `completeWithNextClaim` off or on a database without migration 0041, completes it alone and then claims.
-    /// Clears `finished` once its outcome is recorded.
-    private func completeAndClaim(_ finished: inout FinishedJob?, queue: JobQueue, kinds: [String], limit: Int,
+    /// Completes the `pending` jobs and claims the next ones in one round trip (`seqtwins.complete_and_claim_next`),
+    /// or, with `completeWithNextClaim` off or on a database without migration 0041, completes them alone and then
+    /// claims. Empties `pending` once their outcomes are recorded.
+    private func completeAndClaim(_ pending: inout [FinishedJob], queue: JobQueue, kinds: [String], limit: Int,
                                   summary: inout WorkerSummary) throws -> [ClaimedJob] {
-        guard let done = finished else { return [] }
         if combinedCompletion {
             do {
-                let result = try queue.completeAndClaimNext([(done.job.id, done.job.leaseToken)], worker: options.name,
-                                                            leaseSeconds: options.leaseSeconds, kinds: kinds,
-                                                            limit: limit)
-                finished = nil
-                settle(done, completed: result.completed.contains(done.job.id), db: queue.db, summary: &summary)
+                let result = try queue.completeAndClaimNext(pending.map { ($0.job.id, $0.job.leaseToken) },
+                                                            worker: options.name, leaseSeconds: options.leaseSeconds,
+                                                            kinds: kinds, limit: limit)
+                let done = pending
+                pending = []
+                let completed = Set(result.completed)
+                for job in done { settle(job, completed: completed.contains(job.job.id), db: queue.db, summary: &summary) }
                 return result.claimed
             } catch let error as PostgresError where error.sqlState == "42883" {
                 // undefined_function: the database predates migration 0041.
@@ -328,15 +371,32 @@ public final class Worker: @unchecked Sendable {
                 combinedCompletion = false
             }
         }
-        finished = nil
-        completeAlone(done, db: queue.db, summary: &summary)
+        completeAlone(&pending, db: queue.db, summary: &summary)
         return try queue.claim(worker: options.name, leaseSeconds: options.leaseSeconds, kinds: kinds, limit: limit)
     }
 
-    /// How many jobs to claim: `prefetch`, but no more than `maxJobs` leaves (`done` counts those handled).
+    /// How many jobs to claim: what the prefetch policy says for the handlers' recent run times, but no more than
+    /// `maxJobs` leaves (`done` counts those handled).
     private func claimLimit(done: Int) -> Int {
-        guard let maxJobs = options.maxJobs else { return options.prefetch }
-        return max(1, min(options.prefetch, maxJobs - done))
+        let count = options.prefetch.claimCount(meanSeconds: meanRunSeconds)
+        guard let maxJobs = options.maxJobs else { return count }
+        return max(1, min(count, maxJobs - done))
+    }
+
+    /// Folds a handler's run time into the moving average the adaptive prefetch reads (weight 0.2 on the newest).
+    private func recordRunTime(_ seconds: Double) {
+        meanRunSeconds = meanRunSeconds.map { 0.8 * $0 + 0.2 * seconds } ?? seconds
+    }
+
+    /// Records the outcomes of the pending jobs the heartbeat completed while the last job ran (it does when that
+    /// job reached its first renewal) and keeps the rest pending.
+    private func settleDeferred(_ pending: inout [FinishedJob], db: PostgresConnection, summary: inout WorkerSummary) {
+        let results = heartbeat.takeDeferredResults()
+        guard !results.isEmpty else { return }
+        for job in pending {
+            if let completed = results[job.job.id] { settle(job, completed: completed, db: db, summary: &summary) }
+        }
+        pending.removeAll { results[$0.job.id] != nil }
     }
 
     /// The next prefetched job, unless the worker is stopping (then they are released at the end) or they waited
@@ -361,18 +421,28 @@ public final class Worker: @unchecked Sendable {
         }
     }
 
-    /// Completes `done` in a round trip of its own (fenced), reconnecting for up to a lease's time; a completion
-    /// that cannot be written fails the attempt as the handler's error would.
-    private func completeAlone(_ done: FinishedJob, db: PostgresConnection, summary: inout WorkerSummary) {
+    /// Completes the `pending` jobs in a round trip of their own (fenced per job), reconnecting for up to a lease's
+    /// time; a completion that cannot be written fails those attempts as the handler's error would. Empties
+    /// `pending`.
+    private func completeAlone(_ pending: inout [FinishedJob], db: PostgresConnection, summary: inout WorkerSummary) {
+        guard !pending.isEmpty else { return }
+        let done = pending
+        pending = []
         do {
-            let completed = try withReconnect(db) {
-                try JobQueue(db).complete(job: done.job.id, token: done.job.leaseToken)
+            let completed: Set<Int64> = try withReconnect(db) {
+                let queue = JobQueue(db)
+                if done.count == 1, let job = done.first?.job {
+                    return try queue.complete(job: job.id, token: job.leaseToken) ? [job.id] : []
+                }
+                return Set(try queue.completeMany(done.map { ($0.job.id, $0.job.leaseToken) }))
             }
-            settle(done, completed: completed, db: db, summary: &summary)
+            for job in done { settle(job, completed: completed.contains(job.job.id), db: db, summary: &summary) }
         } catch {
-            let before = summary
-            finish(done.job, context: done.context, db: db, error: error, summary: &summary)
-            recordOutcome(done.job, before: before, after: summary, started: done.started)
+            for job in done {
+                let before = summary
+                finish(job.job, context: job.context, db: db, error: error, summary: &summary)
+                recordOutcome(job.job, before: before, after: summary, started: job.started)
+            }
         }
     }
 

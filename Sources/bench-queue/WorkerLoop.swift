@@ -5,7 +5,8 @@
 //     `seqtwins worker --concurrency W` runs one) completing each job in a round trip of its own and sending unnamed
 //     statements, on a database migrated only up to 0040: the loop as it was before migration 0041;
 //   - after: W `Worker`s as they run now (completion with the next claim, prepared statements), all migrations;
-//     then again with each `--prefetch` above 1 (jobs claimed at a time, `seqtwins worker --prefetch K`);
+//     one job per claim (`seqtwins worker --prefetch 1`), then as workers run by default (`--prefetch auto`: claims
+//     grow to 10 jobs as they prove short), then with each `--prefetch` above 1 (`seqtwins worker --prefetch K`);
 //   - raw: the `throughput` benchmark's loop (threads calling `seqtwins.complete_and_claim`, no Worker) at each
 //     `--batch`;
 //   - pgqueuer (with `--pgqueuer PYTHON`): scripts/bench-pgqueuer.py, pgqueuer's default loop with W processes.
@@ -38,7 +39,7 @@ struct WorkerLoop: ParsableCommand {
     var rounds = 3
     @Option(help: "Batch sizes of the raw complete_and_claim loop, comma-separated.")
     var batch = PositiveIntegers([1, 10])
-    @Option(help: "Also run the loop after with these --prefetch values (jobs claimed at a time), comma-separated.")
+    @Option(help: "Also run the loop with these fixed --prefetch values (jobs claimed at a time), comma-separated.")
     var prefetch = PositiveIntegers([10])
     @Option(help: "The workers' log level (the real worker logs every transition at info).")
     var logLevel = "warning"
@@ -84,12 +85,15 @@ struct WorkerLoop: ParsableCommand {
             print("round \(round)")
             for workers in workers.values {
                 record("worker loop, before 0041", workers,
-                       try workerLoop(before, url: urls[0], workers: workers, combined: false))
-                record("worker loop, after", workers,
-                       try workerLoop(after, url: urls[1], workers: workers, combined: true))
+                       try workerLoop(before, url: urls[0], workers: workers, combined: false, prefetch: .fixed(1)))
+                record("worker loop, prefetch 1", workers,
+                       try workerLoop(after, url: urls[1], workers: workers, combined: true, prefetch: .fixed(1)))
+                record("worker loop, default (auto)", workers,
+                       try workerLoop(after, url: urls[1], workers: workers, combined: true, prefetch: .automatic))
                 for prefetch in prefetch.values where prefetch > 1 {
-                    record("worker loop, after, prefetch \(prefetch)", workers,
-                           try workerLoop(after, url: urls[1], workers: workers, combined: true, prefetch: prefetch))
+                    record("worker loop, prefetch \(prefetch)", workers,
+                           try workerLoop(after, url: urls[1], workers: workers, combined: true,
+                                          prefetch: .fixed(prefetch)))
                 }
                 for batch in batch.values {
                     record("raw complete_and_claim b=\(batch)", workers, try rawLoop(after, url: urls[1],
@@ -140,7 +144,8 @@ struct WorkerLoop: ParsableCommand {
     }
 
     /// Drains the queue with `workers` real `Worker` loops (exit when idle); returns jobs/s.
-    private func workerLoop(_ db: PostgresConnection, url: String, workers: Int, combined: Bool, prefetch: Int = 1)
+    private func workerLoop(_ db: PostgresConnection, url: String, workers: Int, combined: Bool,
+                            prefetch: PrefetchPolicy)
         throws -> Double
     {
         try refill(db)

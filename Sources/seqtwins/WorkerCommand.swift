@@ -28,8 +28,12 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Exit after N jobs (per process with --concurrency).")
     var maxJobs: Int?
 
-    @Option(help: "Claim up to N jobs at a time (default 1); the ones waiting their turn keep their own leases and go back to the queue when the running job is long (for floods of short jobs).")
-    var prefetch = 1
+    @Option(help: """
+        Jobs per claim: 'auto' (default) claims one at a time until jobs prove short, then as many as finish in \
+        about 0.1 s (at most 10); N claims up to N (1: one at a time). Jobs waiting their turn keep their own \
+        leases and go back to the queue when the running job is long.
+        """)
+    var prefetch = PrefetchPolicy.automatic
 
     @Option(help: "Only run these job kinds (comma separated; default: every kind this build knows).")
     var kinds: String?
@@ -175,7 +179,7 @@ struct WorkerCommand: ParsableCommand {
         if exitWhenIdle { arguments.append("--exit-when-idle") }
         if exitWhenDone { arguments.append("--exit-when-done") }
         if let maxJobs { arguments += ["--max-jobs", "\(maxJobs)"] }
-        if prefetch != 1 { arguments += ["--prefetch", "\(prefetch)"] }
+        if prefetch != .automatic { arguments += ["--prefetch", prefetch.argument] }
         if let kinds { arguments += ["--kinds", kinds] }
         if let name { arguments += ["--name", name] }
         if let metricsPort { arguments += ["--metrics-port", "\(metricsPort)", "--metrics-bind", metricsBind] }
@@ -200,4 +204,27 @@ struct WorkerCommand: ParsableCommand {
         let status = try supervisor.run()
         if status != 0 { throw ExitCode(status) }
     }
+}
+
+extension PrefetchPolicy: ExpressibleByArgument {
+    /// `auto` or a positive integer.
+    public init?(argument: String) {
+        if argument == "auto" {
+            self = .automatic
+        } else if let count = Int(argument) {
+            self = .fixed(count)  // the range is checked with the other options
+        } else {
+            return nil
+        }
+    }
+
+    /// The argument that gives this policy back (`auto` for the default).
+    var argument: String {
+        switch self {
+        case .fixed(let count): "\(count)"
+        case .adaptive: "auto"
+        }
+    }
+
+    public var defaultValueDescription: String { argument }
 }

@@ -155,7 +155,7 @@ final class WorkerLoopTests {
 
     @Test func prefetchedJobsEachRunOnceUnderTheirOwnLease() throws {
         let ids = try queue.enqueueMany(kind: "noop", payloads: Array(repeating: "{}", count: 12))
-        let summary = try drain { $0.prefetch = 5 }
+        let summary = try drain { $0.prefetch = .fixed(5) }
         #expect(summary.succeeded == 12 && summary.total == 12)
         #expect(try ids.allSatisfy { try queue.job($0)?.attempts == 1 && queue.job($0)?.state == .succeeded })
         let tokens = try db.query("SELECT count(DISTINCT lease_token)::int AS n FROM seqtwins.jobs")
@@ -180,7 +180,7 @@ final class WorkerLoopTests {
         try queue.registerKinds(["long": "test"])
         let first = try queue.enqueue(NewJob(kind: "long", priority: 1))
         let noops = try queue.enqueueMany(kind: "noop", payloads: Array(repeating: "{}", count: 3))
-        let summary = try drain([long, NoopHandler()]) { $0.prefetch = 4 }
+        let summary = try drain([long, NoopHandler()]) { $0.prefetch = .fixed(4) }
         #expect(sawReleased.value, "the prefetched jobs were queued again while the long job ran")
         #expect(summary.succeeded == 4)
         #expect(try queue.job(first)?.state == .succeeded)
@@ -196,7 +196,7 @@ final class WorkerLoopTests {
         var options = WorkerOptions(databaseURL: database.url, name: "stopping")
         options.leaseSeconds = 5
         options.heartbeatInterval = 0.2
-        options.prefetch = 4
+        options.prefetch = .fixed(4)
         let worker = try Worker(registry: JobRegistry([stopper, NoopHandler()]), options: options)
         box.worker = worker
         let summary = try worker.run()
@@ -207,10 +207,94 @@ final class WorkerLoopTests {
 
     @Test func prefetchOutOfRangeIsRefused() {
         var options = WorkerOptions(databaseURL: nil)
-        options.prefetch = 0
+        options.prefetch = .fixed(0)
         #expect(throws: JobQueueError.self) { try options.validate() }
-        options.prefetch = 1001
+        options.prefetch = .fixed(1001)
         #expect(throws: JobQueueError.self) { try options.validate() }
+        options.prefetch = .adaptive(maximum: 10, window: 0)
+        #expect(throws: JobQueueError.self) { try options.validate() }
+        options.prefetch = .adaptive(maximum: 0, window: 0.1)
+        #expect(throws: JobQueueError.self) { try options.validate() }
+    }
+
+    @Test func adaptivePrefetchClaimsWhatFitsInItsWindow() {
+        let policy = PrefetchPolicy.adaptive(maximum: 10, window: 0.1)
+        #expect(policy.claimCount(meanSeconds: nil) == 1, "one at a time until a job has run")
+        #expect(policy.claimCount(meanSeconds: 0.0001) == 10)
+        #expect(policy.claimCount(meanSeconds: 0.03) == 3)
+        #expect(policy.claimCount(meanSeconds: 0.2) == 1)
+        #expect(policy.claimCount(meanSeconds: 3600) == 1)
+        #expect(PrefetchPolicy.fixed(4).claimCount(meanSeconds: 100) == 4)
+        #expect(WorkerOptions(databaseURL: nil).prefetch == .automatic)
+    }
+
+    /// The claim batches a drain made, from the lease tokens' claim times: jobs claimed in one call share `started_at`
+    /// (the transaction's time).
+    private func claimBatchSizes() throws -> [Int] {
+        try db.query("""
+            SELECT count(*)::int AS n FROM seqtwins.jobs GROUP BY started_at ORDER BY min(id)
+            """).map { try $0.decode("n", as: Int.self) }
+    }
+
+    @Test func byDefaultShortJobsAreClaimedTenAtATimeAndCompletedTogether() throws {
+        try forbidSeparateCompletion()
+        let ids = try queue.enqueueMany(kind: "noop", payloads: Array(repeating: "{}", count: 41))
+        let summary = try drain()
+        #expect(summary.succeeded == 41 && summary.total == 41)
+        #expect(try ids.allSatisfy { try queue.job($0)?.state == .succeeded && queue.job($0)?.attempts == 1 })
+        // The first claim takes one job (no run time known yet); no-op jobs then prove short.
+        #expect(try claimBatchSizes() == [1, 10, 10, 10, 10])
+    }
+
+    @Test func byDefaultJobsLongerThanTheWindowAreClaimedOneAtATime() throws {
+        let slow = ClosureHandler(kind: "slow") { _ in Thread.sleep(forTimeInterval: 0.15) }
+        try queue.registerKinds(["slow": "test"])
+        try queue.enqueueMany(kind: "slow", payloads: Array(repeating: "{}", count: 4))
+        let summary = try drain([slow])
+        #expect(summary.succeeded == 4)
+        #expect(try claimBatchSizes() == [1, 1, 1, 1])
+    }
+
+    @Test func jobsFinishedBeforeALongOneAreCompletedAtItsFirstHeartbeat() throws {
+        let url = database.url
+        let sawCompleted = LockedFlag()
+        let quick = try queue.enqueueMany(kind: "noop", payloads: Array(repeating: "{}", count: 2))
+        let long = ClosureHandler(kind: "long") { _ in
+            // The no-op jobs claimed with this one finished before it; their completions waited for the next
+            // claim, and the heartbeat sends them once this job has run a heartbeat interval.
+            let other = try PostgresConnection(url: url)
+            let completed = try waitUntil(timeout: 10) {
+                try other.queryOne("""
+                    SELECT count(*)::int AS n FROM seqtwins.jobs WHERE kind = 'noop' AND state = 'succeeded'
+                    """)?.decode("n", as: Int.self) == 2
+            }
+            if completed { sawCompleted.set() }
+        }
+        try queue.registerKinds(["long": "test"])
+        let last = try queue.enqueue(NewJob(kind: "long", priority: -1))
+        let summary = try drain([long, NoopHandler()]) { $0.prefetch = .fixed(3) }
+        #expect(sawCompleted.value, "the finished jobs were completed while the long job ran")
+        #expect(summary.succeeded == 3 && summary.total == 3)
+        #expect(try (quick + [last]).allSatisfy { try queue.job($0)?.state == .succeeded && queue.job($0)?.attempts == 1 })
+    }
+
+    @Test func finishedJobsWhoseLeaseWasTakenOverAreNotCountedAsSucceeded() throws {
+        // Two no-op jobs claimed together; while the second runs, the first's lease is taken over by another
+        // worker, so the deferred completion must not write it.
+        let ids = try queue.enqueueMany(kind: "noop", payloads: Array(repeating: "{}", count: 1))
+        let url = database.url
+        let thief = ClosureHandler(kind: "thief") { _ in
+            let other = try PostgresConnection(url: url)
+            try other.execute("""
+                UPDATE seqtwins.jobs SET lease_token = gen_random_uuid(), lease_owner = 'other' WHERE id = \(ids[0])
+                """)
+        }
+        try queue.registerKinds(["thief": "test"])
+        let second = try queue.enqueue(NewJob(kind: "thief", priority: -1))
+        let summary = try drain([thief, NoopHandler()]) { $0.prefetch = .fixed(2) }
+        #expect(summary.succeeded == 1 && summary.lost == 1)
+        #expect(try queue.job(ids[0])?.state == .running, "the other worker's lease still holds it")
+        #expect(try queue.job(second)?.state == .succeeded)
     }
 }
 
