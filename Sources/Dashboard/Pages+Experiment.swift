@@ -3,7 +3,8 @@ import Foundation
 import Postgres
 
 extension Pages {
-    /// `/experiments/ID`: progress, spec, label-efficiency curves and table, gains, pretraining curves, failures.
+    /// `/experiments/ID`: progress, spec, label-efficiency curves and table, gains, verdicts, fine-tune against probe,
+    /// pretraining budgets and curves, failures.
     static func experiment(_ db: PostgresConnection, id: Int64, request: DashboardRequest) throws -> Page {
         guard let experiment = try db.queryOne("""
             SELECT name, jsonb_pretty(coalesce(resolved_spec, spec)) AS spec, resolved_spec IS NOT NULL AS resolved
@@ -31,7 +32,9 @@ extension Pages {
             .markup(try curves(db, id: id, name: name), live: true),
             .table(try gainTable(db, id: id), live: true),
             .table(try verdictTable(db, id: id), live: true),
+            .table(try protocolGainTable(db, id: id), live: true),
             .table(try labelEfficiencyTable(db, id: id), live: true),
+            .table(try budgetTable(db, id: id), live: true),
             .table(runs, live: true),
             .markup(charts, live: true),
         ]

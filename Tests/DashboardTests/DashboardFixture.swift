@@ -155,6 +155,16 @@ final class DashboardFixture: @unchecked Sendable {
                 ON CONFLICT DO NOTHING
                 """)
         }
+        // The hostile series fine-tuned at fraction 1, above its probe on every seed: one fine-tune-against-probe
+        // row whose interval excludes 0.
+        for (seed, accuracy) in [(Int32(0), 0.56), (1, 0.59), (2, 0.57)] {
+            try db.execute("""
+                INSERT INTO seqtwins.eval_results (run_id, task, protocol, label_fraction, labelled_n, test_n, accuracy,
+                                                   majority_accuracy)
+                SELECT id, 'future_top_category', 'fine_tune', 1, 40, 12, \(accuracy), 0.3 FROM seqtwins.runs
+                WHERE experiment_id = \(live) AND series = \(Self.hostileSeries) AND seed = \(seed)
+                """)
+        }
     }
 
     /// Drops the database.

@@ -137,7 +137,23 @@ extension DashboardTests {
         @Test func theExperimentPageMatchesTheResultViews() async throws {
             let id = fixture.finished
             let all = try jsonTables(await get("/experiments/\(id)", "format=json"))
-            #expect(Set(all.keys) == ["progress", "label_efficiency", "gains", "verdicts", "runs", "failed_jobs"])
+            #expect(Set(all.keys) == ["progress", "label_efficiency", "gains", "verdicts", "protocol_gains", "budgets",
+                                      "runs", "failed_jobs"])
+            let budgets = try #require(all["budgets"])
+            let budgetView = try db.query("""
+                SELECT series, count(*)::int AS runs, avg(steps ORDER BY seed) AS steps, avg(seconds ORDER BY seed) AS seconds
+                FROM seqtwins.run_budgets WHERE experiment_id = \(id) AND steps IS NOT NULL GROUP BY series ORDER BY series
+                """)
+            #expect(budgetView.map { try? $0.decode("series", as: String.self) } == ["barlow_twins", "dual_encoder"])
+            #expect(budgets.count == budgetView.count)
+            for (row, expected) in zip(budgets, budgetView) {
+                #expect(row.string("series") == (try expected.decode("series", as: String.self)))
+                let runs = try expected.decode("runs", as: Int.self)
+                #expect(row.int("runs") == 2 && row.int("runs") == runs)
+                #expect(row.double("steps") == (try expected.decode("steps", as: Double.self)))
+                #expect(row.double("seconds") == (try expected.decode("seconds", as: Double.self)))
+            }
+            #expect(all["protocol_gains"]?.isEmpty == true, "the finished experiment ran the linear probe only")
             let verdicts = try #require(all["verdicts"])
             let verdictView = try db.query("""
                 SELECT method, baseline, seeds, mean_difference, verdict FROM seqtwins.verdicts
@@ -228,7 +244,19 @@ extension DashboardTests {
                 try $0.decode("lower_95", as: Double.self) > 0 || $0.decode("upper_95", as: Double.self) < 0
             }
             #expect(view.count == 2 && excluding.count == 1)
-            #expect(occurrences(of: "<tr role=\"row\" class=\"excludes-zero\">", in: page.body) == excluding.count)
+            // Fine-tuning against the probe: one row (the hostile series at fraction 1), above 0 on every seed.
+            let protocolView = try db.query("""
+                SELECT method, pairs, mean_difference, lower_95 FROM seqtwins.protocol_gain_of(\(id), 'primary')
+                """)
+            let protocolRows = try jsonRows(await get("/experiments/\(id)", "format=json&table=protocol_gains"))
+            #expect(protocolView.count == 1 && protocolRows.count == 1)
+            #expect(protocolRows.first?.string("method") == DashboardFixture.hostileSeries)
+            #expect(protocolRows.first?.int("pairs") == 3)
+            let difference = try protocolView.first?.decode("mean_difference", as: Double.self)
+            #expect(protocolRows.first?.double("mean_difference") == difference)
+            let lower = try protocolView.first?.decode("lower_95", as: Double.self)
+            #expect((lower ?? 0) > 0)
+            #expect(occurrences(of: "<tr role=\"row\" class=\"excludes-zero\">", in: page.body) == excluding.count + 1)
             #expect(page.body.contains("<span class=\"mark\">▲ above 0</span>"))
             let gains = try jsonRows(await get("/experiments/\(id)", "format=json&table=gains"))
             #expect(gains.map { $0.bool("excludes_zero") } == [false, true])
@@ -241,7 +269,7 @@ extension DashboardTests {
             let part = await get("/experiments/\(id)", "part=live")
             #expect(part.status == 200 && !part.body.contains("<script") && !part.body.contains("<details class=\"spec\""))
             #expect(occurrences(of: "data-live>", in: part.body) == occurrences(of: "data-live>", in: page.body))
-            #expect(occurrences(of: "data-live>", in: part.body) == 8)  // 7 live sections and the verdicts table
+            #expect(occurrences(of: "data-live>", in: part.body) == 10)  // 9 live sections and the verdicts table
             #expect(part.body.contains("excludes-zero"))
         }
 
