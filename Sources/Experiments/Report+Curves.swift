@@ -90,47 +90,21 @@ extension ExperimentReport {
         let yAxis = Self.linearTicks(low: rows.map { $0.mean - ($0.sd ?? 0) }.min() ?? 0,
                                      high: rows.map { $0.mean + ($0.sd ?? 0) }.max() ?? 1)
         let xAxis = Self.linearTicks(low: 0, high: Double(max(rows.map(\.epoch).max() ?? 1, 1)))
-        let plotLeft = left + 58
-        let plotRight = left + options.panelWidth - 14
-        let plotTop = top + 26
-        let plotBottom = top + options.panelHeight - 46
-        func px(_ x: Double) -> Double { plotLeft + (x - xAxis.low) / (xAxis.high - xAxis.low) * (plotRight - plotLeft) }
-        func py(_ y: Double) -> Double {
-            plotBottom - (y - yAxis.low) / (yAxis.high - yAxis.low) * (plotBottom - plotTop)
+        let frame = PanelFrame(left: left, top: top, options: options, yAxis: yAxis)
+        func px(_ x: Double) -> Double {
+            frame.plotLeft + (x - xAxis.low) / (xAxis.high - xAxis.low) * (frame.plotRight - frame.plotLeft)
         }
-        let c: (Double) -> String = { Self.fixed($0, digits: 2) }
+        let py = frame.y
+        let c = Self.coordinate
         let metricName = rows.first?.metric ?? "probe_accuracy"
-        var out: [String] = []
-        out.append(Self.element(
-            "text", ["class": "panel-title", "x": c((plotLeft + plotRight) / 2), "y": c(top + 14),
-                     "text-anchor": "middle", "font-weight": "bold"],
-            text: "training curve · fast probe (eval_every)"))
-        out.append(Self.element(
-            "rect", ["x": c(plotLeft), "y": c(plotTop), "width": c(plotRight - plotLeft),
-                     "height": c(plotBottom - plotTop), "fill": "none", "stroke": "#333333"]))
-        let yStep = yAxis.ticks.count > 1 ? yAxis.ticks[1] - yAxis.ticks[0] : 0.1
-        let yDigits = max(0, min(6, Int(ceil(-log10(yStep) - 1e-9))))
-        for tick in yAxis.ticks {
-            out.append(Self.element(
-                "line", ["class": "grid", "x1": c(plotLeft), "y1": c(py(tick)), "x2": c(plotRight), "y2": c(py(tick)),
-                         "stroke": "#E5E5E5"]))
-            out.append(Self.element(
-                "text", ["class": "tick", "x": c(plotLeft - 6), "y": c(py(tick) + 4), "text-anchor": "end"],
-                text: Self.fixed(tick, digits: yDigits)))
-        }
+        var out = frame.head(title: "training curve · fast probe (eval_every)")
         for tick in xAxis.ticks {
             out.append(Self.element(
-                "text", ["class": "tick", "x": c(px(tick)), "y": c(plotBottom + 16), "text-anchor": "middle"],
+                "text", ["class": "tick", "x": c(px(tick)), "y": c(frame.plotBottom + 16), "text-anchor": "middle"],
                 text: ExperimentPlan.format(tick)))
         }
-        out.append(Self.element(
-            "text", ["class": "axis-label", "x": c((plotLeft + plotRight) / 2), "y": c(plotBottom + 36),
-                     "text-anchor": "middle"], text: "pretraining epoch"))
-        let yMiddle = (plotTop + plotBottom) / 2
-        out.append(Self.element(
-            "text", ["class": "axis-label", "x": c(left + 14), "y": c(yMiddle), "text-anchor": "middle",
-                     "transform": "rotate(-90 \(c(left + 14)) \(c(yMiddle)))"],
-            text: metricName == "probe_roc_auc" ? "probe macro ROC-AUC" : "probe accuracy"))
+        out += frame.axisTitles(x: "pretraining epoch",
+                                y: metricName == "probe_roc_auc" ? "probe macro ROC-AUC" : "probe accuracy")
         for (index, method) in methods.enumerated() {
             let points = rows.filter { $0.method == method }
             guard !points.isEmpty else { continue }

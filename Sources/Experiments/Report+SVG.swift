@@ -52,7 +52,7 @@ extension ExperimentReport {
     }
 
     /// A coordinate with two decimals.
-    private static func coordinate(_ value: Double) -> String { fixed(value, digits: 2) }
+    static func coordinate(_ value: Double) -> String { fixed(value, digits: 2) }
 
     /// Tick values on a linear axis covering `[low, high]`, with a 1-2-5 step giving about five ticks.
     static func linearTicks(low: Double, high: Double) -> (low: Double, high: Double, ticks: [Double]) {
@@ -211,35 +211,14 @@ extension ExperimentReport {
         }
         let logLow = log10(xLow) - 0.05 * (log10(xHigh) - log10(xLow))
         let logHigh = log10(xHigh) + 0.05 * (log10(xHigh) - log10(xLow))
-        let plotLeft = left + 58
-        let plotRight = left + options.panelWidth - 14
-        let plotTop = top + 26
-        let plotBottom = top + options.panelHeight - 46
+        let frame = PanelFrame(left: left, top: top, options: options, yAxis: yAxis)
+        let (plotTop, plotBottom) = (frame.plotTop, frame.plotBottom)
         func px(_ x: Double) -> Double {
-            plotLeft + (log10(x) - logLow) / (logHigh - logLow) * (plotRight - plotLeft)
+            frame.plotLeft + (log10(x) - logLow) / (logHigh - logLow) * (frame.plotRight - frame.plotLeft)
         }
-        func py(_ y: Double) -> Double {
-            plotBottom - (y - yAxis.low) / (yAxis.high - yAxis.low) * (plotBottom - plotTop)
-        }
+        let py = frame.y
         let c = Self.coordinate
-        var out: [String] = []
-        out.append(Self.element(
-            "text", ["class": "panel-title", "x": c((plotLeft + plotRight) / 2), "y": c(top + 14),
-                     "text-anchor": "middle", "font-weight": "bold"],
-            text: "\(task) · \(evaluationProtocol)"))
-        out.append(Self.element(
-            "rect", ["x": c(plotLeft), "y": c(plotTop), "width": c(plotRight - plotLeft),
-                     "height": c(plotBottom - plotTop), "fill": "none", "stroke": "#333333"]))
-        let yStep = yAxis.ticks.count > 1 ? yAxis.ticks[1] - yAxis.ticks[0] : 0.1
-        for tick in yAxis.ticks {
-            let y = py(tick)
-            out.append(Self.element(
-                "line", ["class": "grid", "x1": c(plotLeft), "y1": c(y), "x2": c(plotRight), "y2": c(y),
-                         "stroke": "#E5E5E5"]))
-            out.append(Self.element(
-                "text", ["class": "tick", "x": c(plotLeft - 6), "y": c(y + 4), "text-anchor": "end"],
-                text: Self.tickLabel(tick, step: yStep)))
-        }
+        var out = frame.head(title: "\(task) · \(evaluationProtocol)")
         for tick in Self.logTicks(low: pow(10, logLow), high: pow(10, logHigh)) {
             let x = px(tick)
             out.append(Self.element(
@@ -249,18 +228,12 @@ extension ExperimentReport {
                 "text", ["class": "tick", "x": c(x), "y": c(plotBottom + 16), "text-anchor": "middle"],
                 text: options.xAxis == .fraction ? Self.percent(tick) : ExperimentPlan.format(tick)))
         }
-        out.append(Self.element(
-            "text", ["class": "axis-label", "x": c((plotLeft + plotRight) / 2), "y": c(plotBottom + 36),
-                     "text-anchor": "middle"],
-            text: options.xAxis == .fraction ? "label fraction (log scale)" : "labelled users (log scale)"))
-        let yMiddle = (plotTop + plotBottom) / 2
-        out.append(Self.element(
-            "text", ["class": "axis-label", "x": c(left + 14), "y": c(yMiddle), "text-anchor": "middle",
-                     "transform": "rotate(-90 \(c(left + 14)) \(c(yMiddle)))"],
-            text: metric.axisTitle(task: task)))
+        out += frame.axisTitles(
+            x: options.xAxis == .fraction ? "label fraction (log scale)" : "labelled users (log scale)",
+            y: metric.axisTitle(task: task))
         if let majority {
             out.append(Self.element(
-                "line", ["class": "majority", "x1": c(plotLeft), "y1": c(py(majority)), "x2": c(plotRight),
+                "line", ["class": "majority", "x1": c(frame.plotLeft), "y1": c(py(majority)), "x2": c(frame.plotRight),
                          "y2": c(py(majority)), "stroke": "#999999", "stroke-width": "1.5",
                          "stroke-dasharray": "2 2"]))
         }
@@ -297,8 +270,76 @@ extension ExperimentReport {
     }
 
     /// A y tick label with as many decimals as the step needs (0.05 → two).
-    private static func tickLabel(_ value: Double, step: Double) -> String {
+    static func tickLabel(_ value: Double, step: Double) -> String {
         let digits = max(0, min(6, Int(ceil(-log10(step) - 1e-9))))
         return fixed(value, digits: digits)
+    }
+}
+
+/// The frame every SVG panel shares: a panel of `options.panelWidth × panelHeight` at (`left`, `top`) keeps 58 px on
+/// the left for the y axis, 14 on the right, 26 above for its title and 46 below for the x ticks and title; `y` maps
+/// a value onto the plot's height over `yAxis`.
+struct PanelFrame {
+    let left: Double
+    let top: Double
+    let plotLeft: Double
+    let plotRight: Double
+    let plotTop: Double
+    let plotBottom: Double
+    let yAxis: (low: Double, high: Double, ticks: [Double])
+
+    init(left: Double, top: Double, options: SVGOptions, yAxis: (low: Double, high: Double, ticks: [Double])) {
+        self.left = left
+        self.top = top
+        plotLeft = left + 58
+        plotRight = left + options.panelWidth - 14
+        plotTop = top + 26
+        plotBottom = top + options.panelHeight - 46
+        self.yAxis = yAxis
+    }
+
+    /// The y coordinate of value `v`: `plotBottom − (v − low)/(high − low) · (plotBottom − plotTop)`.
+    func y(_ value: Double) -> Double {
+        plotBottom - (value - yAxis.low) / (yAxis.high - yAxis.low) * (plotBottom - plotTop)
+    }
+
+    /// The panel's title, the plot's box, and a grid line with its label at every y tick.
+    func head(title: String) -> [String] {
+        let c = ExperimentReport.coordinate
+        var out = [
+            ExperimentReport.element(
+                "text", ["class": "panel-title", "x": c((plotLeft + plotRight) / 2), "y": c(top + 14),
+                         "text-anchor": "middle", "font-weight": "bold"],
+                text: title),
+            ExperimentReport.element(
+                "rect", ["x": c(plotLeft), "y": c(plotTop), "width": c(plotRight - plotLeft),
+                         "height": c(plotBottom - plotTop), "fill": "none", "stroke": "#333333"]),
+        ]
+        let step = yAxis.ticks.count > 1 ? yAxis.ticks[1] - yAxis.ticks[0] : 0.1
+        for tick in yAxis.ticks {
+            out.append(ExperimentReport.element(
+                "line", ["class": "grid", "x1": c(plotLeft), "y1": c(y(tick)), "x2": c(plotRight), "y2": c(y(tick)),
+                         "stroke": "#E5E5E5"]))
+            out.append(ExperimentReport.element(
+                "text", ["class": "tick", "x": c(plotLeft - 6), "y": c(y(tick) + 4), "text-anchor": "end"],
+                text: ExperimentReport.tickLabel(tick, step: step)))
+        }
+        return out
+    }
+
+    /// The x axis title under the plot and the y axis title, turned, on its left.
+    func axisTitles(x: String, y: String) -> [String] {
+        let c = ExperimentReport.coordinate
+        let middle = (plotTop + plotBottom) / 2
+        return [
+            ExperimentReport.element(
+                "text", ["class": "axis-label", "x": c((plotLeft + plotRight) / 2), "y": c(plotBottom + 36),
+                         "text-anchor": "middle"],
+                text: x),
+            ExperimentReport.element(
+                "text", ["class": "axis-label", "x": c(left + 14), "y": c(middle), "text-anchor": "middle",
+                         "transform": "rotate(-90 \(c(left + 14)) \(c(middle)))"],
+                text: y),
+        ]
     }
 }
