@@ -807,6 +807,9 @@ extension FineTuneSpec {
             .choice("init", \.initialization, ["random", "probe"], what: "head initialisation", defaults: defaults,
                     "the head starts at zero, or from the linear probe fitted on the pretrained embeddings "
                         + "(probe-then-fine-tune, with the `linear_probe` settings)"),
+            .choice("optimizer", \.optimizer, ["adamw", "lazy_adamw"], what: "optimizer", defaults: defaults,
+                    "AdamW over every parameter, or lazy AdamW that updates (and clips) only the item embedding rows "
+                        + "a step touched, O(rows touched) instead of O(vocabulary); see Lazy AdamW"),
         ]
     }()
 
@@ -830,6 +833,7 @@ extension FineTuneSpec {
         try container.encode(batchSize, forKey: .batchSize)
         try container.encodeIfPresent(lrGrid, forKey: .lrGrid)
         try container.encode(initialization, forKey: .initialization)
+        try container.encode(optimizer, forKey: .optimizer)
     }
 }
 

@@ -411,6 +411,7 @@ public struct FineTuneSpec: Sendable, Equatable, Codable, SpecSection {
         case batchSize = "batch_size"
         case lrGrid = "lr_grid"
         case initialization = "init"
+        case optimizer
     }
 
     /// Maximum epochs, 1...10,000; default 50.
@@ -427,6 +428,9 @@ public struct FineTuneSpec: Sendable, Equatable, Codable, SpecSection {
     public var patience: Int = 5
     /// Batch size, 1...65,536; default 64.
     public var batchSize: Int = 64
+    /// The optimiser: `adamw` (default) or `lazy_adamw` (the item embedding updated and clipped only in the rows a
+    /// step touched, as `methods[].optimizer` for pretraining).
+    public var optimizer: String = "adamw"
 }
 
 /// Settings of the `linear_probe` protocol.

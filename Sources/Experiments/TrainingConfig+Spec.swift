@@ -88,6 +88,7 @@ extension FineTuneConfig {
         self.init(epochs: spec.epochs, learningRate: Float(spec.lr), patience: spec.patience,
                   batchSize: spec.batchSize, learningRateGrid: (spec.lrGrid ?? []).map { Float($0) },
                   probeInitialization: spec.initialization == "probe"
-                      ? LinearProbeEvaluation.Settings(linearProbe) : nil)
+                      ? LinearProbeEvaluation.Settings(linearProbe) : nil,
+                  optimizer: PretrainOptimizer(rawValue: spec.optimizer) ?? .adamW)
     }
 }

@@ -25,11 +25,14 @@ public struct FineTuneConfig: Sendable, Equatable, Codable {
     /// encoder's embeddings of the labelled users (L2 chosen on the validation labels); nil (default): the head
     /// starts at zero.
     public var probeInitialization: LinearProbeEvaluation.Settings? = nil
+    /// The optimiser: AdamW (default) or lazy AdamW, which updates and clips the item embedding only in the rows a
+    /// step touched, so a step costs O(rows touched) instead of O(vocabulary) (see `Adam`'s lazy variant).
+    public var optimizer: PretrainOptimizer = .adamW
 
     /// A configuration with the defaults unless given.
     public init(epochs: Int = 50, learningRate: Float = 1e-4, weightDecay: Float = 1e-6, patience: Int = 5,
                 batchSize: Int = 64, gradientClip: Float? = 1.0, learningRateGrid: [Float] = [],
-                probeInitialization: LinearProbeEvaluation.Settings? = nil) {
+                probeInitialization: LinearProbeEvaluation.Settings? = nil, optimizer: PretrainOptimizer = .adamW) {
         self.epochs = epochs
         self.learningRate = learningRate
         self.weightDecay = weightDecay
@@ -38,6 +41,7 @@ public struct FineTuneConfig: Sendable, Equatable, Codable {
         self.gradientClip = gradientClip
         self.learningRateGrid = learningRateGrid
         self.probeInitialization = probeInitialization
+        self.optimizer = optimizer
     }
 
     /// The learning rates tried: the grid, or `learningRate` alone.
@@ -245,8 +249,9 @@ public enum FineTuner {
             head = FineTuneHead(reference: reference, classes: classes, generator: &headGenerator)
         }
         let parameters = encoder.parameters + head.parameters
+        let lazy = config.optimizer == .lazyAdamW
         let optimizer = Adam.adamW(parameters: parameters, learningRate: learningRate,
-                                   weightDecay: config.weightDecay)
+                                   weightDecay: config.weightDecay, lazy: lazy)
         let dataRoot = SplitMix64(seed: seed, stream: "fine-tune-data")
         var dropout = Xoshiro256StarStar(seed: seed).derived("fine-tune-dropout")
 
@@ -269,7 +274,7 @@ public enum FineTuner {
                 let logits = head.forward(encoder.forward(batch.tokenBatch, training: true, generator: &dropout))
                 let (loss, gradient) = lossAndGradient(logits: logits, targets: task.trainTargets, rows: rows)
                 encoder.backward(head.backward(gradient))
-                if let clip = config.gradientClip { clipGradientNorm(parameters, maxNorm: clip) }
+                if let clip = config.gradientClip { clipGradientNorm(parameters, maxNorm: clip, sparseRows: lazy) }
                 optimizer.step()
                 lossSum += Double(loss)
                 steps += 1

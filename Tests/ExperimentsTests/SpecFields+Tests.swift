@@ -73,4 +73,24 @@ struct SpecFieldsTests {
         // Unset, the field is absent from the method's encoding, so specs without it keep their job keys.
         #expect(spec.methods[1].optimizer == nil)
     }
+
+    @Test func fineTuningHasItsOwnOptimizerField() throws {
+        let lazy = try ExperimentSpec(json: #"""
+            {"name": "x", "dataset": {"kind": "synthetic"}, "methods": [{"name": "barlow_twins"}],
+             "protocols": ["fine_tune"], "fine_tune": {"optimizer": "lazy_adamw"}}
+            """#)
+        #expect(FineTuneConfig(spec: lazy.fineTune).optimizer == .lazyAdamW)
+        let byDefault = try ExperimentSpec(json: #"{"name": "x", "dataset": {"kind": "synthetic"}}"#)
+        #expect(FineTuneConfig(spec: byDefault.fineTune).optimizer == .adamW)
+        // It survives the resolved spec's round trip (what the plan stores and evaluate payloads carry).
+        let again = try JSONDecoder().decode(FineTuneSpec.self, from: JSONEncoder().encode(lazy.fineTune))
+        #expect(again == lazy.fineTune)
+        let unknown = #expect(throws: ExperimentSpecError.self) {
+            try ExperimentSpec(json: #"""
+                {"name": "x", "dataset": {"kind": "synthetic"}, "fine_tune": {"optimizer": "sgd"}}
+                """#)
+        }
+        #expect(unknown.map { "\($0)" }?.contains("fine_tune.optimizer") == true)
+        #expect(unknown.map { "\($0)" }?.contains("adamw, lazy_adamw") == true)
+    }
 }
