@@ -824,7 +824,9 @@ extension FineTuneSpec {
         return spec
     }
 
-    /// Encodes every field but `lr` when `lr_grid` replaces it, so the encoded form decodes back to an equal value.
+    /// Encodes every field but `lr` when `lr_grid` replaces it, so the encoded form decodes back to an equal value;
+    /// `optimizer` only when it is not the default, so the resolved specs and payloads of experiments that do not set
+    /// it stay as they were (and workers of earlier versions still read them).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(epochs, forKey: .epochs)
@@ -833,7 +835,7 @@ extension FineTuneSpec {
         try container.encode(batchSize, forKey: .batchSize)
         try container.encodeIfPresent(lrGrid, forKey: .lrGrid)
         try container.encode(initialization, forKey: .initialization)
-        try container.encode(optimizer, forKey: .optimizer)
+        if optimizer != FineTuneSpec().optimizer { try container.encode(optimizer, forKey: .optimizer) }
     }
 }
 

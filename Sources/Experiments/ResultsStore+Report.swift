@@ -51,32 +51,12 @@ extension ResultsStore {
                     sentence: try row.decode("sentence"))
             }
         }
-        let budgets = try db.query("""
-            SELECT series, count(*)::integer AS runs, avg(steps ORDER BY seed) AS steps,
-                   avg(examples ORDER BY seed) AS examples, avg(seconds ORDER BY seed) AS seconds
-            FROM seqtwins.run_budgets
-            WHERE experiment_id = \(experiment) AND steps IS NOT NULL
-            GROUP BY series ORDER BY series
-            """).map { row in
-            BudgetRow(series: try row.decode("series"), runs: try row.decode("runs"), steps: try row.decode("steps"),
-                      examples: try row.decode("examples"), seconds: try row.decode("seconds"))
-        }
         var report = ExperimentReport(experiment: name, metric: metric, baseline: baseline,
-                                      labelEfficiency: efficiency, gains: gains, verdicts: verdicts, budgets: budgets,
-                                      methodOrder: methodOrder)
+                                      labelEfficiency: efficiency, gains: gains, verdicts: verdicts,
+                                      budgets: try budgets(experiment: experiment), methodOrder: methodOrder)
         let order = Self.seriesOrder(methodOrder + efficiency.map(\.method))
-        report.protocolGains = try db.query("""
-            SELECT method, task, label_fraction, pairs, probe_mean, fine_tune_mean, mean_difference, lower_95, upper_95
-            FROM seqtwins.protocol_gain_of(\(experiment), \(metric.rawValue))
-            ORDER BY task, label_fraction
-            """).map { row in
-            ProtocolGainRow(
-                method: try row.decode("method"), task: try row.decode("task"),
-                fraction: try row.decode("label_fraction"), pairs: try row.decode("pairs"),
-                probeMean: try row.decode("probe_mean"), fineTuneMean: try row.decode("fine_tune_mean"),
-                meanDifference: try row.decode("mean_difference"), lower95: try row.decode("lower_95"),
-                upper95: try row.decode("upper_95"))
-        }.sorted { ($0.task, order($0.method), $0.fraction) < ($1.task, order($1.method), $1.fraction) }
+        report.protocolGains = try protocolGains(experiment: experiment, metric: metric)
+            .sorted { ($0.task, order($0.method), $0.fraction) < ($1.task, order($1.method), $1.fraction) }
         report.probeCurves = try db.query("""
             SELECT method, metric, epoch, n, mean, sd FROM seqtwins.probe_curves_of(\(experiment))
             ORDER BY metric, epoch
@@ -86,6 +66,37 @@ extension ResultsStore {
                           sd: try row.decode("sd"))
         }.sorted { (order($0.method), $0.metric, $0.epoch) < (order($1.method), $1.metric, $1.epoch) }
         return report
+    }
+
+    /// What each pretrained series did, mean over its seeds (`seqtwins.run_budgets`), by series name.
+    public func budgets(experiment: Int64) throws -> [BudgetRow] {
+        try db.query("""
+            SELECT series, count(*)::integer AS runs, avg(steps ORDER BY seed) AS steps,
+                   avg(examples ORDER BY seed) AS examples, avg(seconds ORDER BY seed) AS seconds
+            FROM seqtwins.run_budgets
+            WHERE experiment_id = \(experiment) AND steps IS NOT NULL
+            GROUP BY series ORDER BY series
+            """).map { row in
+            BudgetRow(series: try row.decode("series"), runs: try row.decode("runs"), steps: try row.decode("steps"),
+                      examples: try row.decode("examples"), seconds: try row.decode("seconds"))
+        }
+    }
+
+    /// Fine-tuning against the linear probe of the same encoder, paired by seed
+    /// (`seqtwins.protocol_gain_of`), by task, series name and fraction.
+    public func protocolGains(experiment: Int64, metric: ReportMetric = .primary) throws -> [ProtocolGainRow] {
+        try db.query("""
+            SELECT method, task, label_fraction, pairs, probe_mean, fine_tune_mean, mean_difference, lower_95, upper_95
+            FROM seqtwins.protocol_gain_of(\(experiment), \(metric.rawValue))
+            ORDER BY task, method, label_fraction
+            """).map { row in
+            ProtocolGainRow(
+                method: try row.decode("method"), task: try row.decode("task"),
+                fraction: try row.decode("label_fraction"), pairs: try row.decode("pairs"),
+                probeMean: try row.decode("probe_mean"), fineTuneMean: try row.decode("fine_tune_mean"),
+                meanDifference: try row.decode("mean_difference"), lower95: try row.decode("lower_95"),
+                upper95: try row.decode("upper_95"))
+        }
     }
 
     /// A sort key for series: their index in `order` (first appearance), unknown series last.

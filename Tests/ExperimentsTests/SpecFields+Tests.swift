@@ -85,6 +85,9 @@ struct SpecFieldsTests {
         // It survives the resolved spec's round trip (what the plan stores and evaluate payloads carry).
         let again = try JSONDecoder().decode(FineTuneSpec.self, from: JSONEncoder().encode(lazy.fineTune))
         #expect(again == lazy.fineTune)
+        // Unset, it stays out of the encoding, so experiments that do not use it keep their payloads.
+        let plain = String(decoding: try JSONEncoder().encode(byDefault.fineTune), as: UTF8.self)
+        #expect(!plain.contains("optimizer"))
         let unknown = #expect(throws: ExperimentSpecError.self) {
             try ExperimentSpec(json: #"""
                 {"name": "x", "dataset": {"kind": "synthetic"}, "fine_tune": {"optimizer": "sgd"}}

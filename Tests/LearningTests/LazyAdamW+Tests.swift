@@ -48,12 +48,7 @@ struct LazyAdamWTests {
     @Test func lazyAdamWFineTunesToTheSameQualityAsAdamW() throws {
         let start = try Pretrainer.train(data: data, config: TrainingFixtures.config(.none, epochs: 1), seed: 2)
         let label = TrainingFixtures.plantedLabel
-        let classes = TrainingFixtures.plantedClasses
-        let task = FineTuneTask(
-            trainUsers: data.trainUsers, trainTargets: .classes(data.trainUsers.map(label), count: classes),
-            validationUsers: data.validationUsers,
-            validationTargets: .classes(data.validationUsers.map(label), count: classes),
-            testUsers: data.testUsers)
+        let task = TrainingFixtures.plantedFineTuneTask
         let dense = FineTuneConfig(epochs: 30, learningRate: 1e-3, patience: 8, batchSize: 32)
         var lazy = dense
         lazy.optimizer = .lazyAdamW

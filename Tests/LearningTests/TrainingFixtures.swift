@@ -30,4 +30,13 @@ enum TrainingFixtures {
 
     /// The number of planted classes.
     static var plantedClasses: Int { world.config.categories }
+
+    /// Fine-tuning on the planted label: every train and validation user labelled, the test users to predict.
+    static var plantedFineTuneTask: FineTuneTask {
+        FineTuneTask(
+            trainUsers: data.trainUsers, trainTargets: .classes(data.trainUsers.map(plantedLabel), count: plantedClasses),
+            validationUsers: data.validationUsers,
+            validationTargets: .classes(data.validationUsers.map(plantedLabel), count: plantedClasses),
+            testUsers: data.testUsers)
+    }
 }
