@@ -242,8 +242,11 @@ final class WorkerLoopTests {
         let summary = try drain()
         #expect(summary.succeeded == 41 && summary.total == 41)
         #expect(try ids.allSatisfy { try queue.job($0)?.state == .succeeded && queue.job($0)?.attempts == 1 })
-        // The first claim takes one job (no run time known yet); no-op jobs then prove short.
-        #expect(try claimBatchSizes() == [1, 10, 10, 10, 10])
+        // The first claim takes one job (no run time known yet); no-op jobs then prove short, so claims grow to the
+        // maximum (on a quiet machine: 1, 10, 10, 10, 10; a first run slowed by a busy machine delays the growth).
+        let batches = try claimBatchSizes()
+        #expect(batches.first == 1 && batches.max() == 10 && batches.reduce(0, +) == 41)
+        #expect(batches.count <= 20, "claims: \(batches)")  // one job per claim would take 41
     }
 
     @Test func byDefaultJobsLongerThanTheWindowAreClaimedOneAtATime() throws {
