@@ -294,7 +294,10 @@ final class WorkerLoopTests {
         }
         try queue.registerKinds(["thief": "test"])
         let second = try queue.enqueue(NewJob(kind: "thief", priority: -1))
-        let summary = try drain([thief, NoopHandler()]) { $0.prefetch = .fixed(2) }
+        let summary = try drain([thief, NoopHandler()]) {
+            $0.prefetch = .fixed(2)
+            $0.heartbeatInterval = 2  // the heartbeat must not complete the first job before the theft
+        }
         #expect(summary.succeeded == 1 && summary.lost == 1)
         #expect(try queue.job(ids[0])?.state == .running, "the other worker's lease still holds it")
         #expect(try queue.job(second)?.state == .succeeded)
