@@ -23,7 +23,9 @@ final class WorkerProcessTests {
     private func state(_ id: Int64) throws -> JobState? { try queue.job(id)?.state }
 
     @Test func claimRaceFourProcessesFiveHundredJobsEachRunsOnce() throws {
-        let ids = try queue.enqueueMany(kind: "noop", payloads: Array(repeating: "{}", count: 500))
+        // 10 ms jobs: a process alone would take 5 s, so the four really race (claiming ten no-op jobs at a time,
+        // the first process to start can drain 500 before the others have connected).
+        let ids = try queue.enqueueMany(kind: "sleep", payloads: Array(repeating: #"{"seconds": 0.01}"#, count: 500))
         #expect(ids.count == 500)
         // Two supervisors with two children each: four worker processes, also exercising --concurrency.
         let supervisors = try (0..<2).map { _ in
