@@ -24,17 +24,18 @@ extension Pages {
             """
 
         let (runs, charts) = try runs(db, id: id)
+        let report = try report(db, id: id, name: name)
         let sections: [Page.Section] = [
             .markup(Widgets.stateLegend, live: false),
             .table(progress, live: true),
             .table(try failedJobsTable(db, id: id), live: true),
             .markup(spec, live: false),
-            .markup(try curves(db, id: id, name: name), live: true),
+            .markup(curves(report, id: id), live: true),
             .table(try gainTable(db, id: id), live: true),
             .table(try verdictTable(db, id: id), live: true),
-            .table(try protocolGainTable(db, id: id), live: true),
+            .table(protocolGainTable(report.protocolGains), live: true),
             .table(try labelEfficiencyTable(db, id: id), live: true),
-            .table(try budgetTable(db, id: id), live: true),
+            .table(budgetTable(report.budgets), live: true),
             .table(runs, live: true),
             .markup(charts, live: true),
         ]
@@ -43,13 +44,18 @@ extension Pages {
                     sections: sections, live: !finished)
     }
 
-    /// The report's label-efficiency curves (``ExperimentReport/svg(options:)``): one panel per task and protocol.
-    static func curves(_ db: PostgresConnection, id: Int64, name: String) throws -> Markup {
+    /// The experiment's report as `seqtwins report` reads it (primary metric, the spec's baseline and series order),
+    /// read once per page for the curves, the fine-tune-against-probe and the budget tables.
+    static func report(_ db: PostgresConnection, id: Int64, name: String) throws -> ExperimentReport {
         let store = ResultsStore(db)
         // A spec that no longer decodes (an older build's) still draws, by its name and the database's order.
         let spec = try? store.resolvedSpec(experiment: id)
-        let report = try store.report(experiment: id, name: spec?.name ?? shortened(name, to: 60),
-                                      methodOrder: spec.map { ExperimentPlan.series(of: $0) } ?? [])
+        return try store.report(experiment: id, name: spec?.name ?? shortened(name, to: 60),
+                                methodOrder: spec.map { ExperimentPlan.series(of: $0) } ?? [])
+    }
+
+    /// The report's label-efficiency curves (``ExperimentReport/svg(options:)``): one panel per task and protocol.
+    static func curves(_ report: ExperimentReport, id: Int64) -> Markup {
         guard !report.labelEfficiency.isEmpty else {
             return "<h2>Label-efficiency curves</h2><p class=\"empty\">No evaluation results yet.</p>"
         }

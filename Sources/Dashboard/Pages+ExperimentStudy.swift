@@ -1,13 +1,10 @@
 import Experiments
-import Foundation
-import Postgres
 
 extension Pages {
-    /// What each pretrained series did, mean over its seeds (`ResultsStore.budgets`, from `seqtwins.run_budgets`):
+    /// What each pretrained series did, mean over its seeds (the report's `budgets`, from `seqtwins.run_budgets`):
     /// optimiser steps, examples seen, seconds of pretraining, as `seqtwins report` tabulates them.
-    static func budgetTable(_ db: PostgresConnection, id: Int64) throws -> DataTable {
-        let budgets = try ResultsStore(db).budgets(experiment: id)
-        return DataTable(
+    static func budgetTable(_ budgets: [BudgetRow]) -> DataTable {
+        DataTable(
             name: "budgets", title: "Pretraining budgets",
             columns: [
                 Column("series", "Series"), Column("runs", "Seeds", numeric: true),
@@ -27,12 +24,10 @@ extension Pages {
                 + "seqtwins.run_budgets; a spec's methods[].budget sets them in steps or examples instead of epochs.")
     }
 
-    /// Fine-tuning against the linear probe of the same encoder, paired by seed
-    /// (`ResultsStore.protocolGains`, from `seqtwins.protocol_gain_of`); rows whose 95% interval excludes 0 are
-    /// highlighted.
-    static func protocolGainTable(_ db: PostgresConnection, id: Int64) throws -> DataTable {
-        let gains = try ResultsStore(db).protocolGains(experiment: id)
-        return DataTable(
+    /// Fine-tuning against the linear probe of the same encoder, paired by seed (the report's `protocolGains`, from
+    /// `seqtwins.protocol_gain_of`); rows whose 95% interval excludes 0 are highlighted.
+    static func protocolGainTable(_ gains: [ProtocolGainRow]) -> DataTable {
+        DataTable(
             name: "protocol_gains", title: "Fine-tuning against the linear probe",
             columns: [
                 Column("task", "Task"), Column("method", "Method"), Column("label_fraction", "Labels", numeric: true),

@@ -69,7 +69,7 @@ extension ResultsStore {
     }
 
     /// What each pretrained series did, mean over its seeds (`seqtwins.run_budgets`), by series name.
-    public func budgets(experiment: Int64) throws -> [BudgetRow] {
+    private func budgets(experiment: Int64) throws -> [BudgetRow] {
         try db.query("""
             SELECT series, count(*)::integer AS runs, avg(steps ORDER BY seed) AS steps,
                    avg(examples ORDER BY seed) AS examples, avg(seconds ORDER BY seed) AS seconds
@@ -84,7 +84,7 @@ extension ResultsStore {
 
     /// Fine-tuning against the linear probe of the same encoder, paired by seed
     /// (`seqtwins.protocol_gain_of`), by task, series name and fraction.
-    public func protocolGains(experiment: Int64, metric: ReportMetric = .primary) throws -> [ProtocolGainRow] {
+    private func protocolGains(experiment: Int64, metric: ReportMetric) throws -> [ProtocolGainRow] {
         try db.query("""
             SELECT method, task, label_fraction, pairs, probe_mean, fine_tune_mean, mean_difference, lower_95, upper_95
             FROM seqtwins.protocol_gain_of(\(experiment), \(metric.rawValue))
