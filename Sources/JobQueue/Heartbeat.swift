@@ -148,7 +148,11 @@ final class Heartbeat: @unchecked Sendable {
     }
 
     private func loop() {
-        var db: PostgresConnection?
+        // Connected now, beside the worker's own connection, rather than at the first renewal, so a renewal does not
+        // wait on a host-name lookup and a new backend (in one container-test run the heartbeat's first lookup of
+        // the database host failed only after the lease had run out, and the job was rescued from a live worker).
+        // A failure here is retried at the first renewal, as before.
+        var db = try? PostgresConnection(url: databaseURL, applicationName: "seqtwins-heartbeat")
         condition.lock()
         while running {
             guard let context else {
